@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install what enroot needs to build, run and test on Debian 12. Idempotent: packages already
+# present are left alone, and apt's lists are refreshed only when something is missing.
+set -eu
+
+# Build: compiler, pkg-config and the four libraries (libcurl, yajl, libarchive, libcap).
+BUILD="build-essential pkg-config libcurl4-openssl-dev libyajl-dev libarchive-dev libcap-dev"
+# Run: squashfs-tools, GNU parallel, squashfuse and the overlay/FUSE tools, passwd for the
+# shadow hook, util-linux and procps for list -f.
+RUN="squashfs-tools parallel squashfuse fuse-overlayfs fuse3 passwd util-linux procps bash ca-certificates"
+# Test: the registry, image builders, a static busybox for test rootfs, clang's fuzzer
+# runtime, python3 for small test servers, openssl for the test CA, htpasswd, zstd, jq, and
+# man/groff to check the man pages render.
+TEST="docker-registry umoci skopeo busybox-static clang libclang-rt-14-dev python3 openssl apache2-utils zstd jq man-db groff-base hyperfine"
+
+missing=
+for p in $BUILD $RUN $TEST; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: everything is installed"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing:$missing (run as root)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: installed:$missing"
