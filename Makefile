@@ -14,7 +14,10 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
+# libcurl and libarchive are dlopen'ed on first use (lib/dl.h says why): only their
+# headers are used at build time.
 PKGS       := libcurl yajl libarchive libcap
+LINKPKGS   := yajl libcap
 
 ifeq ($(DEBUG),1)
 B          := build/debug
@@ -34,7 +37,7 @@ CPPFLAGS   += -D_GNU_SOURCE -Ilib -I$(B) -DENROOT_VERSION='"$(VERSION)"' \
               -DLIBEXECDIR='"$(libexecdir)/enroot"' -DBINDIR='"$(bindir)"'
 CFLAGS     += -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(HARDEN) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDFLAGS    += -pie -Wl,-z,relro,-z,now $(LDSAN)
-LDLIBS     += $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDLIBS     += $(shell $(PKG_CONFIG) --libs $(LINKPKGS))
 
 APPLET_SRC := $(sort $(wildcard applets/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
