@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "mounts.h"
 #include "resolve.h"
 
@@ -373,5 +374,28 @@ int mounts_apply(const char *root, int pass, const char *text, size_t len, const
 		len -= n + (nl != NULL);
 	}
 	close(rootfd);
+	return rc;
+}
+
+/* fstab files are small; this bounds a runaway input. */
+#define MOUNTS_FILE_MAX (16 << 20)
+
+int mounts_apply_file(const char *root, int pass, const char *path, struct mounts_report *rep)
+{
+	struct buf b = BUF_INIT;
+	int is_stdin = !strcmp(path, "-");
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0 || buf_read_fd(&b, fd, MOUNTS_FILE_MAX) < 0) {
+		rep->errnum = errno;
+		snprintf(rep->msg, sizeof(rep->msg), "failed to %s: %s: %s",
+			 fd < 0 ? "open" : "read", path, strerror(errno));
+	} else {
+		rc = mounts_apply(root, pass, b.data ? b.data : "", b.len,
+				  is_stdin ? "/dev/stdin" : path, rep);
+	}
+	if (fd >= 0 && !is_stdin)
+		close(fd);
+	buf_free(&b);
 	return rc;
 }
