@@ -40,25 +40,14 @@ static const char usage[] =
     "  --envfd FD      the same from file descriptor FD (wins over --envfile)\n"
     "  --workdir DIR   change into DIR before the exec\n";
 
-enum {
-	O_TARGET = 1,
-	O_USER,
-	O_MOUNT,
-	O_PID,
-	O_NET,
-	O_IPC,
-	O_UTS,
-	O_REMAP,
-	O_ENVFILE,
-	O_ENVFD,
-	O_WORKDIR
-};
+/* Namespace options carry their USERNS_* bit as id; the others count from 0x100. */
+enum { O_TARGET = 0x100, O_PID, O_ENVFILE, O_ENVFD, O_WORKDIR };
 
 static const struct opt opts[] = {
-    {"target", 0, 1, O_TARGET}, {"user", 0, 0, O_USER},	       {"mount", 0, 0, O_MOUNT},
-    {"pid", 0, 0, O_PID},	{"net", 0, 0, O_NET},	       {"ipc", 0, 0, O_IPC},
-    {"uts", 0, 0, O_UTS},	{"remap-root", 0, 0, O_REMAP}, {"envfile", 0, 1, O_ENVFILE},
-    {"envfd", 0, 1, O_ENVFD},	{"workdir", 0, 1, O_WORKDIR},  {NULL, 0, 0, 0},
+    {"target", 0, 1, O_TARGET}, {"user", 0, 0, USERNS_USER},	    {"mount", 0, 0, USERNS_MOUNT},
+    {"pid", 0, 0, O_PID},	{"net", 0, 0, USERNS_NET},	    {"ipc", 0, 0, USERNS_IPC},
+    {"uts", 0, 0, USERNS_UTS},	{"remap-root", 0, 0, USERNS_REMAP}, {"envfile", 0, 1, O_ENVFILE},
+    {"envfd", 0, 1, O_ENVFD},	{"workdir", 0, 1, O_WORKDIR},	    {NULL, 0, 0, 0},
 };
 
 struct args {
@@ -84,25 +73,11 @@ static void parse(struct optparse *p, struct args *a)
 	int id;
 
 	while ((id = opt_next(p, opts)) != OPT_DONE) {
+		if (id > 0 && id < O_TARGET) {
+			a->flags |= (unsigned)id;
+			continue;
+		}
 		switch (id) {
-		case O_USER:
-			a->flags |= USERNS_USER;
-			break;
-		case O_REMAP:
-			a->flags |= USERNS_REMAP;
-			break;
-		case O_MOUNT:
-			a->flags |= USERNS_MOUNT;
-			break;
-		case O_NET:
-			a->flags |= USERNS_NET;
-			break;
-		case O_IPC:
-			a->flags |= USERNS_IPC;
-			break;
-		case O_UTS:
-			a->flags |= USERNS_UTS;
-			break;
 		case O_ENVFILE:
 			a->envfile = p->arg;
 			break;
