@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "applet.h"
@@ -117,10 +118,12 @@ static void fork_waiter(void)
 
 static _Noreturn void die_step(enum userns_step step)
 {
-	const char *hint = userns_hint(step, errno);
+	int err = errno;
+	const char *hint = userns_hint(step, err);
 
 	if (hint)
-		die("failed to %s: %m (%s)", userns_step_what(step), hint);
+		die("failed to %s: %s (%s)", userns_step_what(step), strerror(err), hint);
+	errno = err;
 	die("failed to %s:", userns_step_what(step));
 }
 

@@ -60,18 +60,18 @@ static int db_find(const char *file, int idx, unsigned long id, struct dbent *e)
 	return -1;
 }
 
-/* Step 1: the first line of uid_map; without /proc in the rootfs, our euid for both. */
-static void read_uid_map(uid_t *inner, uid_t *outer)
+void login_ids(struct login *l)
 {
 	FILE *f = fopen("/proc/self/uid_map", "re");
 	unsigned in, out;
 
-	*inner = *outer = geteuid();
+	l->inner_uid = l->outer_uid = geteuid();
+	l->have_ids = 1;
 	if (!f)
 		return;
 	if (fscanf(f, "%u %u", &in, &out) == 2) {
-		*inner = in;
-		*outer = out;
+		l->inner_uid = in;
+		l->outer_uid = out;
 	}
 	fclose(f);
 }
@@ -119,10 +119,10 @@ static int set_basic(const struct login *l, const struct dbent *pw, const char *
 	if (setenv("TERM", "dumb", 0) || setdefault("LOGNAME", logname) ||
 	    setenv("PATH", strip_prefix(path, "PATH="), 0))
 		return -1;
-	if (pw->line && (setenv("HOME", pw->f[5], 0) || setenv("SHELL", pw->f[6], 0) ||
-			 setenv("USER", pw->f[0], 0)))
-		return -1;
-	return 0;
+	if (!pw->line)
+		return 0;
+	return setdefault("HOME", *pw->f[5] ? pw->f[5] : NULL) ||
+	       setdefault("SHELL", *pw->f[6] ? pw->f[6] : NULL) || setdefault("USER", pw->f[0]);
 }
 
 /* Step 6: MAIL and TZ. */
@@ -250,7 +250,8 @@ enum login_result login_prepare(struct login *l)
 	enum login_result r;
 
 	if (l->login) {
-		read_uid_map(&l->inner_uid, &l->outer_uid);
+		if (!l->have_ids)
+			login_ids(l);
 		if (logindefs_load(&l->defs, "/etc/login.defs"))
 			return LOGIN_FAIL_DEFS;
 		if (l->inner_uid != 0 && !access(login_nologin_file(l), F_OK))

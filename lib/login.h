@@ -14,8 +14,9 @@ struct login {
 	const char *rcpath;  /* NULL for /etc/rc, or /proc/self/fd/N from login_rc_memfd */
 	const char *workdir; /* --workdir, or NULL */
 	/* Results of login_prepare. */
-	struct logindefs defs; /* login.defs of the container (empty without --login) */
-	uid_t inner_uid, outer_uid;
+	struct logindefs defs;	    /* login.defs of the container (empty without --login) */
+	uid_t inner_uid, outer_uid; /* first line of uid_map (see login_ids) */
+	int have_ids;
 	int home_failed; /* chdir($HOME) failed but DEFAULT_HOME is yes: warn with home_errno */
 	int home_errno;
 };
@@ -28,6 +29,11 @@ enum login_result {
 	LOGIN_FAIL_HOME,   /* chdir($HOME); errno set */
 	LOGIN_FAIL_WORKDIR /* chdir(workdir); errno set */
 };
+
+/* Step 1: read the first line of /proc/self/uid_map into l->inner_uid and l->outer_uid (our euid
+ * for both when it cannot be read). Call it before the pivot when the rootfs may lack /proc;
+ * login_prepare calls it otherwise. */
+void login_ids(struct login *l);
 
 /* Run steps 1-9 of the login emulation (only 9, the workdir, without l->login) in the current
  * root, which must be the container's. The environment is changed with setenv. */
