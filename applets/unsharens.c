@@ -122,7 +122,7 @@ static _Noreturn void die_step(enum userns_step step)
 	const char *hint = userns_hint(step, err);
 
 	if (hint)
-		die("failed to %s: %s (%s)", userns_step_what(step), strerror(err), hint);
+		die("failed to %s: %s; %s", userns_step_what(step), strerror(err), hint);
 	errno = err;
 	die("failed to %s:", userns_step_what(step));
 }
