@@ -171,7 +171,7 @@ static void join(struct args *a)
 	}
 }
 
-/* The common tail of spec §6.1: seccomp, environment, workdir. */
+/* The common tail of spec §6.1: seccomp, environment, workdir, speculation (standard flavour). */
 static void tail(const struct args *a)
 {
 	if ((a->flags & USERNS_USER) && seccomp_install())
@@ -184,6 +184,8 @@ static void tail(const struct args *a)
 		die("failed to change directory: %s:", a->workdir);
 	if (a->workdirfd < 0 && a->workdir && chdir(a->workdir))
 		die("failed to change directory: %s:", a->workdir);
+	if (seccomp_allow_speculation())
+		die("failed to enable speculation:");
 }
 
 int unsharens_main(int argc, char **argv)

@@ -1,4 +1,20 @@
-/* login: switchroot's login emulation and shell command line (spec §8.8). */
+/* login: switchroot's login emulation and shell command line (spec §8.8).
+ *
+ * An in-process start (what `unsharens ... -- switchroot ...` does, without the execs):
+ *   userns_create(USERNS_USER | USERNS_MOUNT | ...)    userns.h (userns_create_user, unshare(
+ *                                                      CLONE_NEWPID), nswait_fork, then
+ *                                                      userns_unshare for --pid)
+ *   seccomp_install(); seccomp_allow_speculation()     seccomp.h (with a user namespace)
+ *   ... runtime mounts, hooks, environment file ...
+ *   rc = read the rc file into memory (if any)
+ *   environ_load_path(envfile)                         environ.h
+ *   last = caps_last_cap(); login_ids(&l)              caps.h; before the pivot
+ *   pivot_switch(rootfs)                               pivot.h
+ *   caps_drop(last)                                    caps.h
+ *   fd = login_rc_memfd(rc); l.rcpath = "/proc/self/fd/<fd>"
+ *   login_prepare(&l)     LOGIN_NOLOGIN: login_cat(login_nologin_file(&l), 1), exit 0
+ *   av = login_argv(&l, cmd, &shell, &motd); if (motd) login_motd(&l, 1); execv(shell, av)
+ */
 #ifndef LOGIN_H
 #define LOGIN_H
 
