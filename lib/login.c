@@ -125,27 +125,37 @@ static int set_basic(const struct login *l, const struct dbent *pw, const char *
 	       setdefault("SHELL", *pw->f[6] ? pw->f[6] : NULL) || setdefault("USER", pw->f[0]);
 }
 
-/* Step 6: MAIL and TZ. */
-static int set_mail_tz(const struct login *l)
+/* Step 6: MAIL (MAIL_DIR/USER) when MAIL_CHECK_ENAB is yes. */
+static int set_mail(const struct login *l)
 {
 	const char *dir = logindefs_get(&l->defs, "MAIL_DIR"), *user = getenv("USER");
-	const char *tz = logindefs_get(&l->defs, "ENV_TZ");
 	char *s = NULL;
-	int rc = 0;
+	int rc;
 
-	if (logindefs_yes(&l->defs, "MAIL_CHECK_ENAB") && user && !getenv("MAIL")) {
-		if (asprintf(&s, "%s/%s", dir ? dir : "/var/mail", user) < 0)
-			return -1;
-		rc = setenv("MAIL", s, 0);
-		free(s);
-		s = NULL;
-	}
-	if (!rc && tz) {
-		s = *tz == '/' ? first_line(tz) : NULL;
-		rc = setdefault("TZ", *tz == '/' ? (s ? strip_prefix(s, "TZ=") : NULL)
-						 : strip_prefix(tz, "TZ="));
-		free(s);
-	}
+	if (!logindefs_yes(&l->defs, "MAIL_CHECK_ENAB") || !user || getenv("MAIL"))
+		return 0;
+	if (asprintf(&s, "%s/%s", dir ? dir : "/var/mail", user) < 0)
+		return -1;
+	rc = setenv("MAIL", s, 0);
+	free(s);
+	return rc;
+}
+
+/* Step 6: TZ from ENV_TZ, a value or (starting with '/') a file whose first line is read. */
+static int set_tz(const struct login *l)
+{
+	const char *tz = logindefs_get(&l->defs, "ENV_TZ");
+	char *line;
+	int rc;
+
+	if (!tz)
+		return 0;
+	if (*tz != '/')
+		return setenv("TZ", strip_prefix(tz, "TZ="), 0);
+	if (!(line = first_line(tz)))
+		return 0;
+	rc = setenv("TZ", strip_prefix(line, "TZ="), 0);
+	free(line);
 	return rc;
 }
 
@@ -220,7 +230,7 @@ static enum login_result login_env(struct login *l)
 	db_find("/etc/passwd", 2, l->outer_uid, &host);
 	rc = set_basic(l, &pw, host.line ? host.f[0] : NULL);
 	if (!rc)
-		rc = set_mail_tz(l);
+		rc = set_mail(l) || set_tz(l);
 	if (!rc)
 		rc = set_locale();
 	if (!rc)
