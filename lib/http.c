@@ -11,6 +11,7 @@
 #include "dl.h"
 #include "http.h"
 #include "msg.h"
+#include "version.h"
 
 /* The libcurl entry points we use, resolved once by load_curl. */
 static struct {
