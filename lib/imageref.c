@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "imageref.h"
+#include "netrc.h"
 
 /* The character classes of §4.1.  USER's ",-@" is the byte range ',' to '@'. */
 #define RE_USER	  "[[:alnum:]_.!~*'()%;:&=+$,-@]+"
@@ -172,45 +175,33 @@ const char *imageref_reference(const struct imageref *ref)
 	return ref->digest ? ref->digest : ref->tag;
 }
 
-/* 1 when line is "machine HOST login USER ..." for host (whitespace-separated); *user set. */
-static int credentials_line(char *line, const char *host, size_t hostlen, char **user)
-{
-	char *f[4], *save = NULL;
-	int n = 0;
-
-	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 4;
-	     t = strtok_r(NULL, " \t\r\n", &save))
-		f[n++] = t;
-	if (n < 4 || strcmp(f[0], "machine") || strcmp(f[2], "login"))
-		return 0;
-	if (strlen(f[1]) != hostlen || strncmp(f[1], host, hostlen))
-		return 0;
-	*user = f[3];
-	return 1;
-}
-
 int imageref_default_user(struct imageref *ref, const char *path)
 {
-	size_t hostlen = strcspn(ref->registry, ":"), cap = 0;
-	char *line = NULL, *user = NULL;
-	FILE *f;
+	struct buf text = BUF_INIT;
+	char *host;
+	int fd, saved;
 
 	if (ref->user)
 		return 0;
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	while (getline(&line, &cap, f) > 0)
-		if (credentials_line(line, ref->registry, hostlen, &user))
-			break;
-	if (user && !(ref->user = strdup(user))) {
-		free(line);
-		fclose(f);
+	if (buf_read_fd(&text, fd, 1 << 20) < 0) {
+		saved = errno;
+		close(fd);
+		buf_free(&text);
+		errno = saved;
 		return -1;
 	}
-	free(line);
-	fclose(f);
-	return 0;
+	close(fd);
+	host = strndup(ref->registry, strcspn(ref->registry, ":"));
+	if (host && text.len)
+		ref->user = netrc_first_login(text.data, text.len, host);
+	saved = host && (ref->user || errno == ENOENT) ? 0 : ENOMEM;
+	free(host);
+	buf_free(&text);
+	errno = saved;
+	return saved ? -1 : 0;
 }
 
 char *imageref_output_name(const struct imageref *ref)
