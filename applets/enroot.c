@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "applet.h"
+#include "digest.h"
 #include "msg.h"
 #include "version.h"
 
@@ -16,6 +17,7 @@ static const char usage[] =
 	"Command line utility for manipulating container sandboxes.\n"
 	"\n"
 	" Commands:\n"
+	"   digest [options] [--] URI\n"
 	"   version\n"
 	"   help\n";
 
@@ -39,6 +41,7 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
+	{"digest", digest_main},
 	{"help", cmd_help},
 	{"version", cmd_version},
 };

@@ -7,6 +7,7 @@ It forwards /v2/ requests to the registry and can, on request:
   --anonymous         also issue tokens without credentials (public repositories);
   --fail N:STATUS     answer the first N manifest requests with STATUS (500, 429, ...);
   --retry-after S     add "Retry-After: S" to those failures;
+  --tamper            append a space to every manifest body served (its digest changes);
   --redirect          answer manifest and blob requests with a 307 to the same proxy under
                       another host name (localhost instead of 127.0.0.1), as registries do
                       with CDNs; the redirected request must not carry Authorization.
@@ -98,6 +99,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         conn.request(self.command, path, headers=hdrs)
         r = conn.getresponse()
         body = r.read()
+        if ARGS.tamper and "/manifests/" in path and self.command == "GET":
+            body += b" "
         keep = [(k, v) for k, v in r.getheaders()
                 if k.lower() not in ("content-length", "connection", "transfer-encoding",
                                      "www-authenticate")]
@@ -153,6 +156,7 @@ def main():
     p.add_argument("--fail", default="0:500")
     p.add_argument("--retry-after")
     p.add_argument("--redirect", action="store_true")
+    p.add_argument("--tamper", action="store_true")
     ARGS = p.parse_args()
     ARGS.backend_host, port = ARGS.backend.rsplit(":", 1)
     ARGS.backend_port = int(port)
