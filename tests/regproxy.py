@@ -8,6 +8,8 @@ It forwards /v2/ requests to the registry and can, on request:
   --fail N:STATUS     answer the first N manifest requests with STATUS (500, 429, ...);
   --retry-after S     add "Retry-After: S" to those failures;
   --tamper            append a space to every manifest body served (its digest changes);
+  --corrupt-blobs     flip the first byte of every blob body served;
+  --delay S           wait S seconds before answering a blob GET (to make pulls overlap);
   --redirect          answer manifest and blob requests with a 307 to the same proxy under
                       another host name (localhost instead of 127.0.0.1), as registries do
                       with CDNs; the redirected request must not carry Authorization.
@@ -24,6 +26,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 
 ARGS = None
 TOKENS = {}
@@ -93,6 +96,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, body, [("Content-Type", "application/json")])
 
     def forward(self, path):
+        if ARGS.delay and "/blobs/" in path and self.command == "GET":
+            time.sleep(ARGS.delay)
         conn = http.client.HTTPConnection(ARGS.backend_host, ARGS.backend_port, timeout=30)
         hdrs = {k: v for k, v in self.headers.items()
                 if k.lower() not in ("authorization", "host", "connection")}
@@ -101,6 +106,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = r.read()
         if ARGS.tamper and "/manifests/" in path and self.command == "GET":
             body += b" "
+        if ARGS.corrupt_blobs and "/blobs/" in path and self.command == "GET" and body:
+            body = bytes([body[0] ^ 0xFF]) + body[1:]
         keep = [(k, v) for k, v in r.getheaders()
                 if k.lower() not in ("content-length", "connection", "transfer-encoding",
                                      "www-authenticate")]
@@ -157,6 +164,8 @@ def main():
     p.add_argument("--retry-after")
     p.add_argument("--redirect", action="store_true")
     p.add_argument("--tamper", action="store_true")
+    p.add_argument("--corrupt-blobs", action="store_true")
+    p.add_argument("--delay", type=float, default=0)
     ARGS = p.parse_args()
     ARGS.backend_host, port = ARGS.backend.rsplit(":", 1)
     ARGS.backend_port = int(port)
