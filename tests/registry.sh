@@ -194,14 +194,14 @@ manifest_digest() {
 		tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
 }
 
-# "SIZE MEDIATYPE" of a pushed manifest or index.
+# "DIGEST SIZE MEDIATYPE" of a pushed manifest or index, in one request.
 _manifest_info() {
 	local name=$1 ref=$2 reg=$3
-	_registry_curl -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	_registry_curl -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 		-H 'Accept: application/vnd.oci.image.index.v1+json' \
 		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-		"$(_registry_url "$reg")/v2/$name/manifests/$ref" |
-		python3 -c 'import json,sys; b=sys.stdin.buffer.read(); print(len(b), json.loads(b).get("mediaType","application/vnd.oci.image.manifest.v1+json"))'
+		-w '%header{docker-content-digest} %{size_download} %{content_type}' \
+		"$(_registry_url "$reg")/v2/$name/manifests/$ref"
 }
 
 oci_index_push() {
@@ -211,8 +211,7 @@ oci_index_push() {
 	json='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":['
 	for entry in "$@"; do
 		IFS='|' read -r eref os arch variant attest <<<"$entry"
-		digest=$(manifest_digest "$eref" "$reg")
-		read -r size mt < <(_manifest_info "$name" "${eref##*:}" "$reg")
+		read -r digest size mt < <(_manifest_info "$name" "${eref##*:}" "$reg")
 		[ -n "$digest" ] || { echo "oci_index_push: no digest for $eref" >&2; return 1; }
 		json+="$sep{\"mediaType\":\"$mt\",\"digest\":\"$digest\",\"size\":$size,"
 		if [ -n "$attest" ]; then
