@@ -15,7 +15,8 @@ struct pull_stats {
 
 /* Make every blob of img (config first, then the layers) present in c, with at most
  * max_conn downloads at a time (0: one per blob).  Duplicate digests are fetched once.
- * The config must not exceed REGISTRY_MAX_CONFIG bytes.  Returns 0, or -1 with errno and a
+ * A config whose descriptor says more than REGISTRY_MAX_CONFIG bytes is refused (readers of
+ * the cached config should bound their read the same way).  Returns 0, or -1 with errno and a
  * one-line message in why (the first failure; the other downloads are stopped). */
 int pull_image(struct registry *r, struct blobcache *c, const struct registry_image *img,
 	       unsigned max_conn, struct pull_stats *stats, char *why, size_t whylen);

@@ -362,38 +362,3 @@ int registry_get_blob(struct registry *r, const char *digest,
 	free(url);
 	return ret;
 }
-
-int registry_get_small_blob(struct registry *r, const char *digest, size_t max, char **data,
-			    size_t *len)
-{
-	struct http_request req = {.max_body = max};
-	struct http_response resp;
-	char *url, hex[SHA256_HEX];
-	int ret = -1;
-
-	*data = NULL;
-	if (!registry_digest_valid(digest))
-		return fail(r, EINVAL, "Invalid digest: %s", digest);
-	if (registry_login(r) < 0)
-		return -1;
-	if (asprintf(&url, "%s/blobs/%s", r->base, digest) < 0)
-		return fail(r, ENOMEM, "out of memory");
-	if (request(r, "GET", url, NULL, &req, &resp) < 0) {
-		if (errno == EFBIG)
-			fail(r, EFBIG, "Blob larger than %zu bytes: %s", max, url);
-	} else if (resp.status != 200) {
-		status_fail(r, url, &resp);
-	} else if (sha256_hex(resp.body.data ? resp.body.data : "", resp.body.len, hex),
-		   strcmp(hex, digest + 7)) {
-		fail(r, EBADMSG, "Checksum mismatch: %s", digest + 7);
-	} else {
-		*data = resp.body.data ? resp.body.data : strdup("");
-		*len = resp.body.len;
-		resp.body.data = NULL;
-		resp.body.len = resp.body.cap = 0;
-		ret = *data ? 0 : fail(r, ENOMEM, "out of memory");
-	}
-	http_response_free(&resp);
-	free(url);
-	return ret;
-}
