@@ -160,7 +160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.reply(ARGS.fail_status, b"try again later\n", hdrs)
         if ARGS.redirect and ("/manifests/" in path or "/blobs/" in path):
             port = self.server.server_address[1]
-            loc = "http://localhost:%d/_redirected%s" % (port, path)
+            loc = "http://%s:%d/_redirected%s" % (ARGS.redirect_host, port, path)
             return self.reply(307, b"", [("Location", loc)])
         self.forward(path)
 
@@ -180,6 +180,8 @@ def main():
     p.add_argument("--fail", default="0:500")
     p.add_argument("--retry-after")
     p.add_argument("--redirect", action="store_true")
+    p.add_argument("--redirect-host", default="localhost",
+                   help="host name in redirects (127.0.0.1 keeps the origin)")
     p.add_argument("--tamper", action="store_true")
     p.add_argument("--corrupt-blobs", action="store_true")
     p.add_argument("--delay", type=float, default=0)
