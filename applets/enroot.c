@@ -7,16 +7,19 @@
 #include <string.h>
 
 #include "applet.h"
+#include "digest.h"
 #include "msg.h"
 #include "version.h"
 
-static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
-			    "\n"
-			    "Command line utility for manipulating container sandboxes.\n"
-			    "\n"
-			    " Commands:\n"
-			    "   version\n"
-			    "   help\n";
+static const char usage[] =
+	"Usage: enroot COMMAND [ARG...]\n"
+	"\n"
+	"Command line utility for manipulating container sandboxes.\n"
+	"\n"
+	" Commands:\n"
+	"   digest [options] [--] URI\n"
+	"   version\n"
+	"   help\n";
 
 static int cmd_version(int argc, char **argv)
 {
@@ -38,8 +41,9 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"help", cmd_help},
-    {"version", cmd_version},
+	{"digest", digest_main},
+	{"help", cmd_help},
+	{"version", cmd_version},
 };
 
 int enroot_main(int argc, char **argv)
