@@ -39,6 +39,15 @@ CFLAGS     += -std=gnu11 $(OPTFLAGS) $(WARNFLAGS) $(HARDEN) $(shell $(PKG_CONFIG
 LDFLAGS    += -pie -Wl,-z,relro,-z,now $(LDSAN)
 LDLIBS     += $(shell $(PKG_CONFIG) --libs $(LINKPKGS))
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+SAY := @true
+else
+Q := @
+SAY := @printf '  %-6s %s\n'
+endif
+
 APPLET_SRC := $(sort $(wildcard applets/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 OBJS       := $(patsubst %.c,$(B)/obj/%.o,$(APPLET_SRC) $(LIB_SRC))
@@ -55,11 +64,13 @@ $(B)/applets.h: $(APPLET_SRC) scripts/gen-applets.sh
 
 $(B)/obj/%.o: %.c $(B)/applets.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(SAY) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/bin/enroot: $(OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(SAY) LD $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 # One symlink per applet (and compat alias) beside the binary, for the tests.
 $(B)/bin/.links: $(B)/bin/enroot
@@ -69,7 +80,8 @@ $(B)/bin/.links: $(B)/bin/enroot
 
 $(B)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(SAY) UNIT $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 -include $(OBJS:.o=.d)
 
@@ -130,10 +142,12 @@ $(FUZZ_B)/applets.h: $(APPLET_SRC) scripts/gen-applets.sh
 
 $(FUZZ_B)/obj/%.o: %.c $(FUZZ_B)/applets.h
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
+	$(SAY) CLANG $<
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+	$(SAY) FUZZ $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 SECONDS ?= 60
 fuzz: fuzz-build
