@@ -41,11 +41,18 @@ static const struct opt opts[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Warn about a skipped entry.  The name comes from the layer: control characters become '?'
+ * so it cannot drive the terminal, and the reason goes first so a long name cannot hide it. */
 static void warn_entry(void *ctx, const char *path, const char *reason)
 {
+	char name[513];
+	size_t i;
+
 	(void)ctx;
-	/* Reason first: a hostile name may be long enough to push it out of the line. */
-	msg_warn("%s: %.512s%s", reason, path, strlen(path) > 512 ? "..." : "");
+	for (i = 0; path[i] && i < sizeof(name) - 1; i++)
+		name[i] = (unsigned char)path[i] < 0x20 || path[i] == 0x7f ? '?' : path[i];
+	name[i] = '\0';
+	msg_warn("%s: %s%s", reason, name, path[i] ? "..." : "");
 }
 
 static unsigned long long parse_size(const char *s)
@@ -93,7 +100,7 @@ int layer_unpack_main(int argc, char **argv)
 		usage_exit(usage, 1);
 	if (strcmp(argv[p.ind], "-") && (in = open(argv[p.ind], O_RDONLY | O_CLOEXEC)) < 0)
 		die("failed to open: %s:", argv[p.ind]);
-	root = open(argv[p.ind + 1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	root = open(argv[p.ind + 1], O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		die("failed to open directory: %s:", argv[p.ind + 1]);
 	if (layer_apply(in, root, &o, &st, &err) < 0)

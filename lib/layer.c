@@ -193,9 +193,10 @@ static int open_dir(struct ctx *c, const char *path)
 	return fd;
 }
 
-/* Open (creating as needed, mode 0755) every directory of PATH from the root down, making each
- * writable.  Returns an fd for PATH, -1 with an error, or -2 when the entry must be skipped. */
-static int walk_create(struct ctx *c, const char *path)
+/* Open every directory of PATH from the root down, making each writable and, when CREATE,
+ * creating missing ones (mode 0755).  Returns an fd for PATH, -1 with an error, or -2 when PATH
+ * is not a directory inside the root. */
+static int walk(struct ctx *c, const char *path, int create)
 {
 	char buf[PATH_MAX];
 	size_t i = 0, n = strlen(path);
@@ -206,7 +207,7 @@ static int walk_create(struct ctx *c, const char *path)
 		memcpy(buf, path, i);
 		buf[i] = '\0';
 		next = open_dir(c, buf);
-		if (next < 0 && errno == ENOENT) {
+		if (next < 0 && errno == ENOENT && create && !c->err->msg[0]) {
 			const char *name = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
 			if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST)
 				next = fail(c, "failed to create directory: %s:", buf);
@@ -226,6 +227,21 @@ static int walk_create(struct ctx *c, const char *path)
 	return fd;
 }
 
+/* Open directory PATH inside the root, made writable, created when CREATE and missing.
+ * Returns an fd, -1 with an error, or -2 when PATH is not a directory inside the root. */
+static int find_dir(struct ctx *c, const char *path, int create)
+{
+	int fd = open_dir(c, path);
+
+	if (fd >= 0 || c->err->msg[0])
+		return fd;
+	if (errno == EACCES || (errno == ENOENT && create))
+		return walk(c, path, create); /* a lower layer's mode-000 directory, or missing */
+	if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EXDEV)
+		return -2;
+	return fail(c, "failed to open directory: %s:", path);
+}
+
 /* The parent directory of the current entry, created if missing; -2: skip the entry. */
 static int parent_fd(struct ctx *c)
 {
@@ -234,13 +250,7 @@ static int parent_fd(struct ctx *c)
 	if (c->cfd >= 0 && !strcmp(c->cdir, c->dir))
 		return c->cfd;
 	drop_cache(c);
-	fd = open_dir(c, c->dir);
-	if (fd < 0 && (errno == ENOENT || errno == EACCES))
-		fd = walk_create(c, c->dir);
-	else if (fd < 0 && (errno == ENOTDIR || errno == ELOOP || errno == EXDEV))
-		fd = -2;
-	else if (fd < 0 && !c->err->msg[0])
-		fail(c, "failed to open directory: %s:", c->dir);
+	fd = find_dir(c, c->dir, 1);
 	if (fd < 0)
 		return fd;
 	c->cfd = fd;
@@ -546,9 +556,9 @@ static int whiteout(struct ctx *c)
 		return skip(c, "unsupported whiteout ignored");
 	}
 	drop_cache(c);
-	dfd = open_dir(c, c->dir);
-	if (dfd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != EXDEV)
-		return c->err->msg[0] ? -1 : fail(c, "failed to open directory: %s:", c->dir);
+	dfd = find_dir(c, c->dir, 0);
+	if (dfd == -1)
+		return -1;
 	if (opaque)
 		c->st->opaques++;
 	else
