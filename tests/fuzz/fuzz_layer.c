@@ -59,12 +59,26 @@ static void check_outside(void)
 		abort();
 }
 
+/* How many fds are open: layer_apply must leave the count as it found it. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		abort();
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct layer_opts o = {.compression = LAYER_TAR, .max_size = 1 << 24};
 	struct layer_stats st;
 	struct layer_error err;
-	int in, root;
+	int in, root, fds;
 
 	if (parent < 0)
 		setup();
@@ -76,7 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	root = openat(parent, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		abort();
+	fds = count_fds();
 	(void)layer_apply(in, root, &o, &st, &err);
+	if (count_fds() != fds)
+		abort();
 	close(root);
 	close(in);
 	check_outside();
