@@ -597,7 +597,7 @@ static int apply_entry(struct ctx *c)
 	if (!c->path[0])
 		return root_entry(c);
 	safepath_split(c->path, c->dir, &c->base);
-	if (!strncmp(c->base, ".wh.", 4))
+	if (!strncmp(c->base, ".wh.", 4) && !c->o->keep_whiteouts)
 		return whiteout(c);
 	return create_entry(c);
 }
