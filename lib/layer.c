@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,16 +92,25 @@ struct ctx {
 	int cfd;
 };
 
-static int load_libarchive(void)
+static int ar_loaded = -1;
+
+static void load_once(void)
 {
 	static const char *const sonames[] = {"libarchive.so.13", "libarchive.so", NULL};
-	static int loaded;
-	size_t n = sizeof(ar_names) / sizeof(ar_names[0]);
 
-	if (!loaded && dl_load(sonames, ar_names, (void **)&ar, n) < 0)
-		return -1;
-	loaded = 1;
-	return 0;
+	ar_loaded =
+	    dl_load(sonames, ar_names, (void **)&ar, sizeof(ar_names) / sizeof(ar_names[0]));
+}
+
+/* Resolve libarchive once, also when layers are applied from several threads. */
+static int load_libarchive(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_once);
+	if (ar_loaded < 0)
+		errno = ELIBACC;
+	return ar_loaded;
 }
 
 /* Fill in the error message ("failed to VERB: PATH[: strerror]"), keep errno, return -1. */
@@ -438,7 +448,7 @@ static int do_hardlink(struct ctx *c, int pfd, const char *raw_target)
 	char target[PATH_MAX], tdir[PATH_MAX];
 	const char *tbase;
 	struct stat st;
-	int tfd;
+	int tfd, r;
 
 	if (safepath_norm(raw_target, target, sizeof(target)) < 0 || !*target)
 		return skip(c, "hard link target outside the root");
@@ -451,14 +461,12 @@ static int do_hardlink(struct ctx *c, int pfd, const char *raw_target)
 			close(tfd);
 		return skip(c, "hard link target missing or a directory");
 	}
-	if (clear_target(c, pfd, 0) < 0 || linkat(tfd, tbase, pfd, c->base, 0) < 0) {
-		if (!c->err->msg[0])
-			fail(c, "failed to link: %s:", c->path);
-		close(tfd);
-		return -1;
-	}
+	r = clear_target(c, pfd, 0);
+	if (!r && linkat(tfd, tbase, pfd, c->base, 0) < 0)
+		r = errno == ENOENT ? skip(c, "hard link target removed by its own entry")
+				    : fail(c, "failed to link: %s:", c->path);
 	close(tfd);
-	return 0;
+	return r;
 }
 
 /* Create the current entry (not a whiteout) in its parent directory. */
