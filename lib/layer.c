@@ -113,6 +113,14 @@ static int load_libarchive(void)
 	return ar_loaded;
 }
 
+/* libarchive's reason for the last failure; it has none for some truncated streams. */
+static const char *ar_error(struct archive *a)
+{
+	const char *e = ar.error_string(a);
+
+	return e ? e : "unexpected end of data";
+}
+
 /* Fill in the error message ("failed to VERB: PATH[: strerror]"), keep errno, return -1. */
 static int fail(struct ctx *c, const char *fmt, ...)
 {
@@ -334,8 +342,7 @@ static int copy_data(struct ctx *c, int fd)
 		c->st->bytes += len;
 	}
 	if (r != ARCHIVE_EOF)
-		return errno = EIO,
-		       fail(c, "failed to read: %s: %s", c->path, ar.error_string(c->a));
+		return errno = EIO, fail(c, "failed to read: %s: %s", c->path, ar_error(c->a));
 	return 0;
 }
 
@@ -706,7 +713,7 @@ static struct archive *open_reader(struct ctx *c, int fd)
 		ar.filter_zstd(a);
 	if (ar.open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
 		errno = EINVAL;
-		fail(c, "failed to read layer: %s", ar.error_string(a));
+		fail(c, "failed to read layer: %s", ar_error(a));
 		ar.read_free(a);
 		return NULL;
 	}
@@ -725,7 +732,7 @@ static int apply_all(struct ctx *c)
 	}
 	if (r != ARCHIVE_EOF) {
 		errno = EINVAL;
-		return fail(c, "failed to read layer: %s", ar.error_string(c->a));
+		return fail(c, "failed to read layer: %s", ar_error(c->a));
 	}
 	drop_cache(c);
 	return fix_dirs(c);
