@@ -31,7 +31,7 @@ static const char usage[] =
     "   -v, --verbose           Print counts of entries, bytes and skipped entries at the end\n"
     "   -t, --media-type TYPE   The layer's OCI or Docker media type (compression); default:\n"
     "                           recognize gzip, zstd or plain tar by the magic bytes\n"
-    "   -m, --max-size BYTES    Stop with an error when file data exceeds BYTES (0: no limit)\n";
+    "   -m, --max-size BYTES    Fail when the uncompressed layer exceeds BYTES (0: no limit)\n";
 
 enum { OPT_VERBOSE = 1, OPT_MEDIA, OPT_MAX, OPT_KEEP };
 

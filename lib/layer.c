@@ -31,6 +31,7 @@ static struct {
 	int (*data_block)(struct archive *, const void **, size_t *, la_int64_t *);
 	int (*read_free)(struct archive *);
 	const char *(*error_string)(struct archive *);
+	la_int64_t (*filter_bytes)(struct archive *, int);
 	const char *(*pathname)(struct archive_entry *);
 	const char *(*symlink)(struct archive_entry *);
 	const char *(*hardlink)(struct archive_entry *);
@@ -57,6 +58,7 @@ static const char *const ar_names[] = {
     "archive_read_data_block",
     "archive_read_free",
     "archive_error_string",
+    "archive_filter_bytes",
     "archive_entry_pathname",
     "archive_entry_symlink",
     "archive_entry_hardlink",
@@ -316,6 +318,18 @@ static void set_xattrs(struct ctx *c, int fd)
 			(void)fsetxattr(fd, name, value, size, 0); /* ENOTSUP: the fs has none */
 }
 
+/* Fail once the uncompressed stream passes --max-size.  Counting the stream rather than the
+ * data written also stops bombs hidden in entries that are skipped (their data is still
+ * decompressed), while sparse files, whose holes are not in the stream, do not count. */
+static int over_limit(struct ctx *c)
+{
+	if (!c->o->max_size || (unsigned long long)ar.filter_bytes(c->a, 0) <= c->o->max_size)
+		return 0;
+	errno = EFBIG;
+	return fail(c, "failed to extract: %s%slayer exceeds the maximum size of %llu bytes",
+		    c->raw ? c->raw : "", c->raw ? ": " : "", c->o->max_size);
+}
+
 /* Write the entry's data into FD at the offsets libarchive gives, so holes stay holes. */
 static int copy_data(struct ctx *c, int fd)
 {
@@ -325,13 +339,8 @@ static int copy_data(struct ctx *c, int fd)
 	int r;
 
 	while ((r = ar.data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (c->o->max_size && len > c->o->max_size - c->st->bytes) {
-			errno = EFBIG;
-			return fail(c,
-				    "failed to extract: %s: layer exceeds the maximum size of %llu "
-				    "bytes",
-				    c->path, c->o->max_size);
-		}
+		if (over_limit(c) < 0)
+			return -1;
 		for (size_t done = 0; done < len;) {
 			ssize_t w = pwrite(fd, (const char *)buf + done, len - done,
 					   (off_t)off + (off_t)done);
@@ -727,9 +736,13 @@ static int apply_all(struct ctx *c)
 
 	while ((r = ar.next_header(c->a, &c->e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		c->st->entries++;
-		if (apply_entry(c) < 0)
+		c->raw = ar.pathname(c->e);
+		if (over_limit(c) < 0 || apply_entry(c) < 0)
 			return -1;
 	}
+	c->raw = NULL; /* the entry is gone; data skipped at the end still counts */
+	if (over_limit(c) < 0)
+		return -1;
 	if (r != ARCHIVE_EOF) {
 		errno = EINVAL;
 		return fail(c, "failed to read layer: %s", ar_error(c->a));

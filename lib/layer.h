@@ -23,7 +23,7 @@ enum layer_compression { LAYER_AUTO, LAYER_TAR, LAYER_GZIP, LAYER_ZSTD };
 
 struct layer_opts {
 	enum layer_compression compression; /* LAYER_AUTO: by magic bytes */
-	unsigned long long max_size;	    /* maximum file data in bytes; 0: no limit */
+	unsigned long long max_size;	    /* limit of the uncompressed tar stream; 0: none */
 	int keep_whiteouts; /* extract whiteouts as the plain files they are, for a later merge */
 	/* Told about every skipped or ignored entry (PATH as in the archive); may be NULL. */
 	void (*warn)(void *ctx, const char *path, const char *reason);
