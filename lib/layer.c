@@ -330,14 +330,16 @@ static int over_limit(struct ctx *c)
 		    c->raw ? c->raw : "", c->raw ? ": " : "", c->o->max_size);
 }
 
-/* Write the entry's data into FD at the offsets libarchive gives, so holes stay holes. */
-static int copy_data(struct ctx *c, int fd)
+/* Write the entry's data into FD at the offsets libarchive gives, so holes stay holes; *END
+ * gets the end of the last block written. */
+static int copy_data(struct ctx *c, int fd, off_t *end)
 {
 	const void *buf;
 	size_t len;
 	la_int64_t off;
 	int r;
 
+	*end = 0;
 	while ((r = ar.data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		if (over_limit(c) < 0)
 			return -1;
@@ -349,27 +351,44 @@ static int copy_data(struct ctx *c, int fd)
 			done += (size_t)w;
 		}
 		c->st->bytes += len;
+		if (len && (off_t)off + (off_t)len > *end)
+			*end = (off_t)off + (off_t)len;
 	}
 	if (r != ARCHIVE_EOF)
 		return errno = EIO, fail(c, "failed to read: %s: %s", c->path, ar_error(c->a));
 	return 0;
 }
 
+/* Create the file BASE in PFD for writing, replacing whatever is there (tried second, since
+ * in a fresh tree the name is almost always free). */
+static int create_file(struct ctx *c, int pfd)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(pfd, c->base, flags, 0600);
+
+	if (fd < 0 && errno == EEXIST) {
+		if (clear_target(c, pfd, 0) < 0)
+			return -1;
+		fd = openat(pfd, c->base, flags, 0600);
+	}
+	if (fd < 0)
+		return fail(c, "failed to create: %s:", c->path);
+	return fd;
+}
+
 static int do_file(struct ctx *c, int pfd)
 {
 	struct timespec ts[2];
-	int fd, ret = -1;
+	int fd = create_file(c, pfd), ret = -1;
+	off_t end;
 
-	if (clear_target(c, pfd, 0) < 0)
-		return -1;
-	fd = openat(pfd, c->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail(c, "failed to create: %s:", c->path);
+		return -1;
 	entry_times(c, ts);
-	if (copy_data(c, fd) < 0)
+	if (copy_data(c, fd, &end) < 0)
 		goto out;
-	if (ftruncate(fd, (off_t)ar.size(c->e)) < 0)
-		fail(c, "failed to write: %s:", c->path);
+	if (end < (off_t)ar.size(c->e) && ftruncate(fd, (off_t)ar.size(c->e)) < 0)
+		fail(c, "failed to write: %s:", c->path); /* a trailing hole */
 	else if (set_xattrs(c, fd), fchmod(fd, ar.perm(c->e)) < 0)
 		fail(c, "failed to change mode: %s:", c->path);
 	else if (futimens(fd, ts) < 0)
