@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -83,30 +84,109 @@ int safepath_fchmod(int fd, mode_t mode)
 	return chmod(proc, mode);
 }
 
-/* Open directory NAME in DIRFD for reading without following a symlink; add u+rwx to it when
- * that is what stands in the way. */
-static int open_dir_rw(int dirfd, const char *name)
+/* Open directory PATH below DIRFD without following any symlink on the way. */
+static int open_beneath(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {
+	    .flags = (unsigned)(flags | O_DIRECTORY | O_CLOEXEC),
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return (int)fd;
+}
+
+/* Open directory PATH below DIRFD for reading; add u+rwx to it when that is what stands in
+ * the way. */
+static int open_dir_rw(int dirfd, const char *path)
 {
 	struct stat st;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_beneath(dirfd, path, O_RDONLY);
 
 	if (fd >= 0 && !fstat(fd, &st) && (st.st_mode & 0700) == 0700)
 		return fd;
 	if (fd < 0 && errno != EACCES)
 		return -1;
 	if (fd < 0)
-		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open_beneath(dirfd, path, O_PATH);
 	if (fd < 0 || safepath_fchmod(fd, 0700) < 0) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	close(fd);
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return open_beneath(dirfd, path, O_RDONLY);
 }
 
-/* Empty the directory FD (which this function closes). */
-static int remove_contents(int fd)
+/* Unlink every non-directory in the directory FD (closed here) until a subdirectory turns up:
+ * *SUB gets its name (to free), or NULL when none is left. */
+static int strip_files(int fd, char **sub)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int ret = 0;
+
+	*sub = NULL;
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	while (!*sub && !ret && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!unlinkat(dirfd(d), de->d_name, 0) || errno == ENOENT)
+			continue;
+		if (errno != EISDIR && errno != EPERM)
+			ret = -1;
+		else if (!(*sub = strdup(de->d_name)))
+			ret = -1;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Remove the tree NAME in DIRFD holding two fds at most, however deep it is: go down to a
+ * directory without subdirectories, empty it, remove it, go back up one level, repeat. */
+static int remove_deep(int dirfd, const char *name)
+{
+	size_t top = strlen(name), len = top;
+	char *path = strdup(name), *sub, *p;
+	int fd, ret = -1;
+
+	while (path) {
+		fd = open_dir_rw(dirfd, path);
+		if (fd < 0 || strip_files(fd, &sub) < 0)
+			break;
+		if (sub) {
+			p = realloc(path, len + strlen(sub) + 2);
+			if (p)
+				len += (size_t)sprintf((path = p) + len, "/%s", sub);
+			free(sub);
+			if (!p)
+				break;
+			continue;
+		}
+		if (unlinkat(dirfd, path, AT_REMOVEDIR) < 0)
+			break;
+		if (len == top) {
+			ret = 0;
+			break;
+		}
+		while (path[--len] != '/')
+			;
+		path[len] = '\0';
+	}
+	free(path);
+	return ret;
+}
+
+static int remove_at(int dirfd, const char *name, int depth);
+
+/* Empty the directory FD (which this function closes), DEPTH levels below the start. */
+static int remove_contents(int fd, int depth)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
@@ -119,14 +199,15 @@ static int remove_contents(int fd)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (safepath_remove(dirfd(d), de->d_name) < 0)
+		if (remove_at(dirfd(d), de->d_name, depth + 1) < 0)
 			ret = -1;
 	}
 	closedir(d);
 	return ret;
 }
 
-int safepath_remove(int dirfd, const char *name)
+/* Recursion holds one fd per level: fast, but deep trees switch to remove_deep. */
+static int remove_at(int dirfd, const char *name, int depth)
 {
 	int fd;
 
@@ -134,10 +215,17 @@ int safepath_remove(int dirfd, const char *name)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -1;
+	if (depth >= 32)
+		return remove_deep(dirfd, name);
 	fd = open_dir_rw(dirfd, name);
 	if (fd < 0)
 		return -1;
-	if (remove_contents(fd) < 0)
+	if (remove_contents(fd, depth) < 0)
 		return -1;
 	return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+int safepath_remove(int dirfd, const char *name)
+{
+	return remove_at(dirfd, name, 0);
 }
