@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ struct start {
 	int have_rc;
 	pid_t conf_pid;	   /* the bash running --conf */
 	int conf_go, conf_mounts, conf_rc;
+	int lock_fd;
 };
 
 enum { O_CONF = 1, O_ENV, O_RC, O_ROOT, O_RW, O_MOUNT, O_NET, O_IPC, O_UTS, O_PID };
@@ -192,17 +194,6 @@ static void check_args(struct start *s)
 	}
 }
 
-/* Append path to b with the fstab escapes (\040 space, \011 tab, \012 newline, \134 '\'). */
-static void add_escaped(struct buf *b, const char *path)
-{
-	for (const char *p = path; *p; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\\')
-			buf_printf(b, "\\%03o", (unsigned char)*p);
-		else
-			buf_addc(b, *p);
-	}
-}
-
 static void report_warn(void *arg, const char *m)
 {
 	(void)arg;
@@ -220,17 +211,39 @@ static void apply(const char *root, int pass, const char *text, size_t len, cons
 	}
 }
 
-/* One host mount "SRC TARGET TYPE OPTIONS" with host paths (root "/"). */
-static void host_mount(const char *src, const char *target, const char *type, const char *opts)
+/* The per-mount flags a user namespace locks (they must be repeated on a remount). */
+static unsigned long locked_flags(const char *path)
 {
-	struct buf b = BUF_INIT;
+	struct statvfs sv;
+	unsigned long f = 0;
 
-	add_escaped(&b, src);
-	buf_addc(&b, ' ');
-	add_escaped(&b, target);
-	buf_printf(&b, " %s %s\n", type, opts);
-	apply("/", 0, b.data, b.len, "enroot");
-	buf_free(&b);
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	f |= (sv.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+	f |= (sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+	f |= (sv.f_flag & ST_NODEV) ? MS_NODEV : 0;
+	f |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+	f |= (sv.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
+	f |= (sv.f_flag & ST_NODIRATIME) ? MS_NODIRATIME : 0;
+	f |= (sv.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+	return f;
+}
+
+/* Bind path onto itself (rec: recursively), then remount it with flags added to the locked
+ * ones, then set its propagation (0: leave it). Host paths; the caller dies on failure. */
+static int bind_self(const char *path, int rec, unsigned long flags, unsigned long prop)
+{
+	if (mount(path, path, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
+		return -1;
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL) < 0)
+		return -1;
+	return prop ? mount(NULL, path, NULL, prop, NULL) : 0;
+}
+
+/* Remount the bind at path with flags added (read-only remount of §8.2 step 7). */
+static int remount(const char *path, unsigned long flags)
+{
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL);
 }
 
 /* §8.2 steps 1-5 and §8.9: namespaces and seccomp, the runtime tmpfs, the rootfs bind.
@@ -270,8 +283,11 @@ static void enter_namespaces(struct start *s)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	xsetenv("ENROOT_PID", pid);
 	s->runtime = xstrdup(getenv("ENROOT_RUNTIME_PATH"));
-	host_mount("tmpfs", s->runtime, "tmpfs", "x-create=dir,mode=700,slave");
-	host_mount(s->rootfs, s->rootfs, "none", "bind,nosuid,nodev,slave");
+	if (mount("tmpfs", s->runtime, "tmpfs", 0, "mode=700") < 0 ||
+	    mount(NULL, s->runtime, NULL, MS_SLAVE, NULL) < 0)
+		die("failed to mount: tmpfs at %s:", s->runtime);
+	if (bind_self(s->rootfs, 0, MS_NOSUID | MS_NODEV, MS_SLAVE) < 0)
+		die("failed to mount: %s at %s:", s->rootfs, s->rootfs);
 	s->envpath = xasprintf("%s/environment", s->runtime);
 	s->fstabpath = xasprintf("%s/fstab", s->runtime);
 	xsetenv("ENROOT_ROOTFS", s->rootfs);
@@ -279,9 +295,9 @@ static void enter_namespaces(struct start *s)
 	xsetenv("ENROOT_MOUNTS", s->fstabpath);
 }
 
-/* §8.2 6b: ROOTFS/.lock, exclusive, waiting at most 30 s. The fd stays open (O_CLOEXEC)
- * until the final exec. */
-static void take_lock(const struct start *s)
+/* §8.2 6b: ROOTFS/.lock, exclusive, waiting at most 30 s, held for the configuration
+ * phase (a writer on the mount would make the read-only remount fail with EBUSY). */
+static void take_lock(struct start *s)
 {
 	char *path = xasprintf("%s/.lock", s->rootfs);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -294,6 +310,7 @@ static void take_lock(const struct start *s)
 			die("Could not acquire rootfs lock");
 		nanosleep(&tick, NULL);
 	}
+	s->lock_fd = fd;
 	free(path);
 }
 
@@ -598,15 +615,19 @@ static void seal(struct start *s)
 	char *p;
 	struct stat st;
 
-	if (!config_enabled("ENROOT_ROOTFS_WRITABLE"))
-		host_mount(s->rootfs, s->rootfs, "none", "remount,bind,nosuid,nodev,ro");
+	close(s->lock_fd);
+	if (!config_enabled("ENROOT_ROOTFS_WRITABLE") &&
+	    remount(s->rootfs, MS_NOSUID | MS_NODEV | MS_RDONLY) < 0)
+		die("failed to remount read-only: %s:", s->rootfs);
 	p = xasprintf("%s/.enroot", s->rootfs);
-	if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-		host_mount(p, p, "none", "rbind,ro,private");
+	if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    bind_self(p, 1, MS_RDONLY, MS_PRIVATE | MS_REC) < 0)
+		die("failed to mount: %s:", p);
 	free(p);
 	p = xasprintf("%s/.lock", s->rootfs);
-	if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
-		host_mount(p, p, "none", "bind,ro,noexec,private");
+	if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+	    bind_self(p, 0, MS_RDONLY | MS_NOEXEC, MS_PRIVATE) < 0)
+		die("failed to mount: %s:", p);
 	free(p);
 }
 
