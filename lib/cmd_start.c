@@ -444,7 +444,7 @@ static int conf_start(struct start *s)
 		size_t n = 0;
 		char **argv;
 		for (int i = 0; i < 4; i++)
-			fds[i] = fcntl(p[i][child_end[i]], F_DUPFD, 10);
+			fds[i] = fcntl(p[i][child_end[i]], F_DUPFD_CLOEXEC, 10);
 		for (int i = 0; i < 4; i++)
 			if (fds[i] < 0 || dup2(fds[i], 3 + i) < 0)
 				_exit(126);
