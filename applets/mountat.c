@@ -5,14 +5,10 @@
  * ALIAS(enroot-mount, mountat)
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "applet.h"
-#include "buf.h"
 #include "mounts.h"
 #include "msg.h"
 #include "opt.h"
@@ -25,9 +21,6 @@ static const char usage[] =
     "\n"
     "  --root DIR  the root the targets are confined to (default /)\n"
     "  --pass N    the pass to apply; the runtime uses -1 (early) and 0 (default)\n";
-
-/* fstab files are small; this bounds a runaway input. */
-#define FSTAB_FILE_MAX (16 << 20)
 
 static void warn_cb(void *arg, const char *msg)
 {
@@ -48,30 +41,11 @@ static int parse_pass(const char *s, int *pass)
 	return 0;
 }
 
-/* Read and apply one file ("-" is stdin); dies with the library's message on failure. */
-static void apply_file(const char *root, int pass, const char *path)
-{
-	struct buf b = BUF_INIT;
-	struct mounts_report rep = {.warn = warn_cb};
-	int is_stdin = !strcmp(path, "-");
-	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		die("failed to open: %s:", path);
-	if (buf_read_fd(&b, fd, FSTAB_FILE_MAX) < 0)
-		die("failed to read: %s:", path);
-	if (!is_stdin)
-		close(fd);
-	if (mounts_apply(root, pass, b.data ? b.data : "", b.len, is_stdin ? "/dev/stdin" : path,
-			 &rep) < 0)
-		die("%s", rep.msg);
-	buf_free(&b);
-}
-
 int mountat_main(int argc, char **argv)
 {
 	static const struct opt opts[] = {{"root", 0, 1, 'r'}, {"pass", 0, 1, 'p'}, {0}};
 	const char *root = "/";
+	struct mounts_report rep = {.warn = warn_cb};
 	struct optparse p;
 	int pass = 0, c;
 
@@ -91,6 +65,7 @@ int mountat_main(int argc, char **argv)
 	if (p.ind >= argc)
 		usage_exit(usage, 1);
 	for (int i = p.ind; i < argc; i++)
-		apply_file(root, pass, argv[i]);
+		if (mounts_apply_file(root, pass, argv[i], &rep) < 0)
+			die("%s", rep.msg);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "mounts.h"
 #include "resolve.h"
 
@@ -24,8 +25,9 @@ struct job {
 	const char *rootpath;
 	const struct fstab_entry *e;
 	struct fstab_opts o;
-	char rel[PATH_MAX];	/* target, relative to the root */
-	char abs[PATH_MAX * 2]; /* target, absolute on the host, for messages */
+	char rel[PATH_MAX];	   /* target, relative to the root */
+	char abs[PATH_MAX * 2];	   /* target, absolute on the host, for messages */
+	char fdpath[PATH_MAX * 2]; /* how mount(2) is told the target: see open_target */
 	struct mounts_report *rep;
 };
 
@@ -169,13 +171,19 @@ static unsigned long locked_flags(const struct statvfs *sv)
 	return flags;
 }
 
-/* Open the resolved target and name it by fd: out gets "/proc/self/fd/N". */
-static int open_target(struct job *j, char *out, size_t size)
+/* Open the resolved target and name it by fd: j->fdpath gets "/proc/self/fd/N", or the absolute
+ * path when no procfs is mounted (then a symlink swap is no longer caught). */
+static int open_target(struct job *j)
 {
+	static int have_proc = -1;
 	int fd = resolve_open(j->rootfd, j->rel, 0);
 
-	if (fd >= 0)
-		snprintf(out, size, "/proc/self/fd/%d", fd);
+	if (have_proc < 0)
+		have_proc = access("/proc/self/fd", F_OK) == 0;
+	if (fd >= 0 && have_proc)
+		snprintf(j->fdpath, sizeof(j->fdpath), "/proc/self/fd/%d", fd);
+	else if (fd >= 0)
+		snprintf(j->fdpath, sizeof(j->fdpath), "%s", j->abs);
 	return fd;
 }
 
@@ -191,11 +199,10 @@ static void close_keep_errno(int fd)
 /* x-detach: lazily unmount the target instead of mounting. */
 static int detach(struct job *j)
 {
-	char fdpath[64];
-	int fd = open_target(j, fdpath, sizeof(fdpath)), rc = -1;
+	int fd = open_target(j), rc = -1;
 
 	if (fd >= 0)
-		rc = umount2(fdpath, MNT_DETACH);
+		rc = umount2(j->fdpath, MNT_DETACH);
 	close_keep_errno(fd);
 	return rc < 0 ? fail(j, "failed to unmount: %s at %s", j->e->source, j->abs) : 0;
 }
@@ -219,16 +226,15 @@ static int mount_flags(struct job *j, int fd, unsigned long *flags)
 /* The "generic" mount of §7.4 step 3, with the second remount a bind needs for its flags. */
 static int generic_mount(struct job *j)
 {
-	char fdpath[64];
 	const char *data = j->o.data[0] ? j->o.data : NULL;
 	unsigned long flags = 0;
 	int fd, rc;
 
 	if (j->o.detach)
 		return detach(j);
-	fd = open_target(j, fdpath, sizeof(fdpath));
+	fd = open_target(j);
 	if (fd < 0 || mount_flags(j, fd, &flags) < 0 ||
-	    mount(j->e->source, fdpath, j->e->type, flags, data) < 0) {
+	    mount(j->e->source, j->fdpath, j->e->type, flags, data) < 0) {
 		close_keep_errno(fd);
 		return fail(j, "failed to mount: %s at %s", j->e->source, j->abs);
 	}
@@ -236,8 +242,8 @@ static int generic_mount(struct job *j)
 	if (!(flags & MS_BIND) || (flags & MS_REMOUNT) || (!(flags & ~(MS_BIND | MS_REC)) && !data))
 		return 0;
 	/* A bind ignores flags and data: remount the new mount (opened anew) to apply them. */
-	fd = open_target(j, fdpath, sizeof(fdpath));
-	rc = fd < 0 ? -1 : mount(NULL, fdpath, NULL, flags | MS_REMOUNT, data);
+	fd = open_target(j);
+	rc = fd < 0 ? -1 : mount(NULL, j->fdpath, NULL, flags | MS_REMOUNT, data);
 	close_keep_errno(fd);
 	return rc < 0 ? fail(j, "failed to mount: %s at %s", j->e->source, j->abs) : 0;
 }
@@ -245,18 +251,17 @@ static int generic_mount(struct job *j)
 /* §7.4 step 4: one mount(2) call per propagation type given, in a fixed order. */
 static int propagate(struct job *j)
 {
-	char fdpath[64];
 	int fd = -1, rc = 0;
 
 	for (int i = 0; i < FSTAB_PROPS && rc == 0; i++) {
 		if (!j->o.propagation[i])
 			continue;
-		if (fd < 0 && (fd = open_target(j, fdpath, sizeof(fdpath))) < 0) {
+		if (fd < 0 && (fd = open_target(j)) < 0) {
 			rc = -1;
 			break;
 		}
-		rc =
-		    mount(NULL, fdpath, NULL, j->o.propagation[i] | (j->o.flags & MS_SILENT), NULL);
+		rc = mount(NULL, j->fdpath, NULL, j->o.propagation[i] | (j->o.flags & MS_SILENT),
+			   NULL);
 	}
 	close_keep_errno(fd);
 	return rc < 0 ? fail(j, "failed to set mount propagation: %s", j->abs) : 0;
@@ -276,6 +281,18 @@ static void join_path(char *out, size_t size, const char *root, const char *rel)
 	snprintf(out, size, "%s%s%s", top ? "" : root, *rel || top ? "/" : "", rel);
 }
 
+/* One entry (spec §7.4; mount(2), mount_namespaces(7)):
+ *  1. resolve TARGET inside the root (resolve_in_root: symlinks followed inside, ".."
+ *     above the root is EXDEV);
+ *  2. parse the options and create the placeholder for x-create;
+ *  3. the generic mount: umount2(MNT_DETACH) for x-detach, else mount(2) with the locked
+ *     flags ORed in for a bind or remount inside a user namespace, then for a bind with
+ *     flags or data a second mount(MS_REMOUNT|MS_BIND) on the new mount (a bind ignores
+ *     them, see mount(2) "Creating a bind mount");
+ *  4. one mount(NULL, target, NULL, MS_SHARED|MS_SLAVE|MS_PRIVATE|MS_UNBINDABLE [|MS_REC])
+ *     per propagation type given (mount_namespaces(7)).
+ * Each mount(2) names the target as /proc/self/fd/N of an O_PATH fd opened beneath the root
+ * without following symlinks, and the fd is opened again after step 3. */
 int mounts_apply_entry(int rootfd, const char *rootpath, const struct fstab_entry *e,
 		       struct mounts_report *rep)
 {
@@ -357,5 +374,28 @@ int mounts_apply(const char *root, int pass, const char *text, size_t len, const
 		len -= n + (nl != NULL);
 	}
 	close(rootfd);
+	return rc;
+}
+
+/* fstab files are small; this bounds a runaway input. */
+#define MOUNTS_FILE_MAX (16 << 20)
+
+int mounts_apply_file(const char *root, int pass, const char *path, struct mounts_report *rep)
+{
+	struct buf b = BUF_INIT;
+	int is_stdin = !strcmp(path, "-");
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0 || buf_read_fd(&b, fd, MOUNTS_FILE_MAX) < 0) {
+		rep->errnum = errno;
+		snprintf(rep->msg, sizeof(rep->msg), "failed to %s: %s: %s",
+			 fd < 0 ? "open" : "read", path, strerror(errno));
+	} else {
+		rc = mounts_apply(root, pass, b.data ? b.data : "", b.len,
+				  is_stdin ? "/dev/stdin" : path, rep);
+	}
+	if (fd >= 0 && !is_stdin)
+		close(fd);
+	buf_free(&b);
 	return rc;
 }

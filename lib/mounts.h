@@ -27,6 +27,10 @@ struct mounts_report {
 int mounts_apply(const char *root, int pass, const char *text, size_t len, const char *origin,
 		 struct mounts_report *rep);
 
+/* mounts_apply on the contents of a file ("-" reads stdin, named /dev/stdin in messages).
+ * An unreadable file fails with "failed to open: PATH: strerror" (or "failed to read"). */
+int mounts_apply_file(const char *root, int pass, const char *path, struct mounts_report *rep);
+
 /* Apply one completed entry under root (opened as rootfd; rootpath is its realpath, for
  * messages). Same result convention as mounts_apply; an invalid option list fails with
  * errnum EINVAL and a message naming the options. */
