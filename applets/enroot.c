@@ -13,19 +13,18 @@
 #include "msg.h"
 #include "version.h"
 
-static const char usage[] =
-	"Usage: enroot COMMAND [ARG...]\n"
-	"\n"
-	"Command line utility for manipulating container sandboxes.\n"
-	"\n"
-	" Commands:\n"
-	"   create [options] [--] IMAGE\n"
-	"   info\n"
-	"   list [options]\n"
-	"   remove [options] [--] NAME...\n"
-	"   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
-	"   version\n"
-	"   help\n";
+static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
+			    "\n"
+			    "Command line utility for manipulating container sandboxes.\n"
+			    "\n"
+			    " Commands:\n"
+			    "   create [options] [--] IMAGE\n"
+			    "   info\n"
+			    "   list [options]\n"
+			    "   remove [options] [--] NAME...\n"
+			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
+			    "   version\n"
+			    "   help\n";
 
 static int cmd_version(int argc, char **argv)
 {
@@ -65,13 +64,9 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	int config;
 } commands[] = {
-	{"create", cmd_create, 1},
-	{"help", cmd_help, 0},
-	{"info", cmd_info, 1},
-	{"list", cmd_list, 1},
-	{"remove", cmd_remove, 1},
-	{"start", cmd_start, 1},
-	{"version", cmd_version, 0},
+    {"create", cmd_create, 1},	 {"help", cmd_help, 0},	    {"info", cmd_info, 1},
+    {"list", cmd_list, 1},	 {"remove", cmd_remove, 1}, {"start", cmd_start, 1},
+    {"version", cmd_version, 0},
 };
 
 int enroot_main(int argc, char **argv)

@@ -136,6 +136,8 @@ int switchroot_main(int argc, char **argv)
 		die("failed to load environment: %s:", envfile);
 	if ((last_cap = caps_last_cap()) < 0)
 		die("failed to read: /proc/sys/kernel/cap_last_cap:");
+	if (l.login)
+		login_ids(&l); /* the rootfs may have no /proc */
 	enter(argv[p.ind], last_cap);
 	if (rcfile) {
 		int fd = login_rc_memfd(rc.data ? rc.data : "", rc.len);

@@ -60,18 +60,18 @@ static int db_find(const char *file, int idx, unsigned long id, struct dbent *e)
 	return -1;
 }
 
-/* Step 1: the first line of uid_map; without /proc in the rootfs, our euid for both. */
-static void read_uid_map(uid_t *inner, uid_t *outer)
+void login_ids(struct login *l)
 {
 	FILE *f = fopen("/proc/self/uid_map", "re");
 	unsigned in, out;
 
-	*inner = *outer = geteuid();
+	l->inner_uid = l->outer_uid = geteuid();
+	l->have_ids = 1;
 	if (!f)
 		return;
 	if (fscanf(f, "%u %u", &in, &out) == 2) {
-		*inner = in;
-		*outer = out;
+		l->inner_uid = in;
+		l->outer_uid = out;
 	}
 	fclose(f);
 }
@@ -119,33 +119,43 @@ static int set_basic(const struct login *l, const struct dbent *pw, const char *
 	if (setenv("TERM", "dumb", 0) || setdefault("LOGNAME", logname) ||
 	    setenv("PATH", strip_prefix(path, "PATH="), 0))
 		return -1;
-	if (pw->line && (setenv("HOME", pw->f[5], 0) || setenv("SHELL", pw->f[6], 0) ||
-			 setenv("USER", pw->f[0], 0)))
-		return -1;
-	return 0;
+	if (!pw->line)
+		return 0;
+	return setdefault("HOME", *pw->f[5] ? pw->f[5] : NULL) ||
+	       setdefault("SHELL", *pw->f[6] ? pw->f[6] : NULL) || setdefault("USER", pw->f[0]);
 }
 
-/* Step 6: MAIL and TZ. */
-static int set_mail_tz(const struct login *l)
+/* Step 6: MAIL (MAIL_DIR/USER) when MAIL_CHECK_ENAB is yes. */
+static int set_mail(const struct login *l)
 {
 	const char *dir = logindefs_get(&l->defs, "MAIL_DIR"), *user = getenv("USER");
-	const char *tz = logindefs_get(&l->defs, "ENV_TZ");
 	char *s = NULL;
-	int rc = 0;
+	int rc;
 
-	if (logindefs_yes(&l->defs, "MAIL_CHECK_ENAB") && user && !getenv("MAIL")) {
-		if (asprintf(&s, "%s/%s", dir ? dir : "/var/mail", user) < 0)
-			return -1;
-		rc = setenv("MAIL", s, 0);
-		free(s);
-		s = NULL;
-	}
-	if (!rc && tz) {
-		s = *tz == '/' ? first_line(tz) : NULL;
-		rc = setdefault("TZ", *tz == '/' ? (s ? strip_prefix(s, "TZ=") : NULL)
-						 : strip_prefix(tz, "TZ="));
-		free(s);
-	}
+	if (!logindefs_yes(&l->defs, "MAIL_CHECK_ENAB") || !user || getenv("MAIL"))
+		return 0;
+	if (asprintf(&s, "%s/%s", dir ? dir : "/var/mail", user) < 0)
+		return -1;
+	rc = setenv("MAIL", s, 0);
+	free(s);
+	return rc;
+}
+
+/* Step 6: TZ from ENV_TZ, a value or (starting with '/') a file whose first line is read. */
+static int set_tz(const struct login *l)
+{
+	const char *tz = logindefs_get(&l->defs, "ENV_TZ");
+	char *line;
+	int rc;
+
+	if (!tz)
+		return 0;
+	if (*tz != '/')
+		return setenv("TZ", strip_prefix(tz, "TZ="), 0);
+	if (!(line = first_line(tz)))
+		return 0;
+	rc = setenv("TZ", strip_prefix(line, "TZ="), 0);
+	free(line);
 	return rc;
 }
 
@@ -220,7 +230,7 @@ static enum login_result login_env(struct login *l)
 	db_find("/etc/passwd", 2, l->outer_uid, &host);
 	rc = set_basic(l, &pw, host.line ? host.f[0] : NULL);
 	if (!rc)
-		rc = set_mail_tz(l);
+		rc = set_mail(l) || set_tz(l);
 	if (!rc)
 		rc = set_locale();
 	if (!rc)
@@ -250,7 +260,8 @@ enum login_result login_prepare(struct login *l)
 	enum login_result r;
 
 	if (l->login) {
-		read_uid_map(&l->inner_uid, &l->outer_uid);
+		if (!l->have_ids)
+			login_ids(l);
 		if (logindefs_load(&l->defs, "/etc/login.defs"))
 			return LOGIN_FAIL_DEFS;
 		if (l->inner_uid != 0 && !access(login_nologin_file(l), F_OK))

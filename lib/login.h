@@ -1,4 +1,20 @@
-/* login: switchroot's login emulation and shell command line (spec §8.8). */
+/* login: switchroot's login emulation and shell command line (spec §8.8).
+ *
+ * An in-process start (what `unsharens ... -- switchroot ...` does, without the execs):
+ *   userns_create(USERNS_USER | USERNS_MOUNT | ...)    userns.h (userns_create_user, unshare(
+ *                                                      CLONE_NEWPID), nswait_fork, then
+ *                                                      userns_unshare for --pid)
+ *   seccomp_install(); seccomp_allow_speculation()     seccomp.h (with a user namespace)
+ *   ... runtime mounts, hooks, environment file ...
+ *   rc = read the rc file into memory (if any)
+ *   environ_load_path(envfile)                         environ.h
+ *   last = caps_last_cap(); login_ids(&l)              caps.h; before the pivot
+ *   pivot_switch(rootfs)                               pivot.h
+ *   caps_drop(last)                                    caps.h
+ *   fd = login_rc_memfd(rc); l.rcpath = "/proc/self/fd/<fd>"
+ *   login_prepare(&l)     LOGIN_NOLOGIN: login_cat(login_nologin_file(&l), 1), exit 0
+ *   av = login_argv(&l, cmd, &shell, &motd); if (motd) login_motd(&l, 1); execv(shell, av)
+ */
 #ifndef LOGIN_H
 #define LOGIN_H
 
@@ -14,8 +30,9 @@ struct login {
 	const char *rcpath;  /* NULL for /etc/rc, or /proc/self/fd/N from login_rc_memfd */
 	const char *workdir; /* --workdir, or NULL */
 	/* Results of login_prepare. */
-	struct logindefs defs; /* login.defs of the container (empty without --login) */
-	uid_t inner_uid, outer_uid;
+	struct logindefs defs;	    /* login.defs of the container (empty without --login) */
+	uid_t inner_uid, outer_uid; /* first line of uid_map (see login_ids) */
+	int have_ids;
 	int home_failed; /* chdir($HOME) failed but DEFAULT_HOME is yes: warn with home_errno */
 	int home_errno;
 };
@@ -28,6 +45,11 @@ enum login_result {
 	LOGIN_FAIL_HOME,   /* chdir($HOME); errno set */
 	LOGIN_FAIL_WORKDIR /* chdir(workdir); errno set */
 };
+
+/* Step 1: read the first line of /proc/self/uid_map into l->inner_uid and l->outer_uid (our euid
+ * for both when it cannot be read). Call it before the pivot when the rootfs may lack /proc;
+ * login_prepare calls it otherwise. */
+void login_ids(struct login *l);
 
 /* Run steps 1-9 of the login emulation (only 9, the workdir, without l->login) in the current
  * root, which must be the container's. The environment is changed with setenv. */

@@ -39,6 +39,27 @@
 #define SECCOMP_ARCH AUDIT_ARCH_PPC64LE
 #endif
 
+int seccomp_allow_speculation(void)
+{
+	static const int which[] = {0 /* STORE_BYPASS */, 1 /* INDIRECT_BRANCH */,
+				    2 /* L1D_FLUSH */};
+
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+		int st = prctl(PR_GET_SPECULATION_CTRL, which[i], 0, 0, 0);
+
+		if (st < 0 && (errno == EINVAL || errno == ENODEV))
+			continue;
+		if (st < 0)
+			return -1;
+		if (!(st & PR_SPEC_PRCTL) || !(st & PR_SPEC_DISABLE))
+			continue;
+		if (prctl(PR_SET_SPECULATION_CTRL, which[i], PR_SPEC_ENABLE, 0, 0) &&
+		    errno != EINVAL && errno != ENODEV)
+			return -1;
+	}
+	return 0;
+}
+
 #ifdef SECCOMP_ARCH
 
 /* The three supported ABIs are little-endian: the low word of args[0] comes first. */

@@ -7,4 +7,9 @@
  * x86_64, aarch64 or ppc64le nothing is installed and 0 is returned. -1/errno. */
 int seccomp_install(void);
 
+/* enroot's standard flavour (ALLOW_SPECULATION, spec §6.1 common tail step 4): for store bypass,
+ * indirect branch and L1D flush, when the control is prctl-managed and currently disabled,
+ * enable it again. EINVAL and ENODEV (unknown or not controllable) are ignored. -1/errno. */
+int seccomp_allow_speculation(void);
+
 #endif

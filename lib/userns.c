@@ -89,12 +89,13 @@ int userns_lo_up(void)
 	return rc;
 }
 
-enum userns_step userns_create(unsigned flags)
+enum userns_step userns_create_user(unsigned flags)
 {
-	enum userns_step step;
+	return (flags & USERNS_USER) ? create_user(flags) : USERNS_OK;
+}
 
-	if ((flags & USERNS_USER) && (step = create_user(flags)) != USERNS_OK)
-		return step;
+enum userns_step userns_unshare(unsigned flags)
+{
 	if (flags & USERNS_MOUNT) {
 		if (unshare(CLONE_NEWNS))
 			return USERNS_STEP_MOUNT;
@@ -112,6 +113,13 @@ enum userns_step userns_create(unsigned flags)
 	if ((flags & USERNS_UTS) && unshare(CLONE_NEWUTS))
 		return USERNS_STEP_UTS;
 	return USERNS_OK;
+}
+
+enum userns_step userns_create(unsigned flags)
+{
+	enum userns_step step = userns_create_user(flags);
+
+	return step != USERNS_OK ? step : userns_unshare(flags);
 }
 
 const char *userns_step_what(enum userns_step step)

@@ -29,6 +29,12 @@ enum userns_step {
 	USERNS_STEP_UTS,
 };
 
+/* The two halves of userns_create, for a caller that creates a PID namespace in between
+ * (spec §6.1 step 2): the user namespace, then the others. Pass the same FLAGS to both: the
+ * second needs to know whether a user namespace was created. */
+enum userns_step userns_create_user(unsigned flags);
+enum userns_step userns_unshare(unsigned flags);
+
 /* Create the namespaces named in FLAGS in enroot's order: user (maps, then ambient caps unless
  * USERNS_REMAP), mount (/ made rslave when no user namespace is created), net (lo up), ipc, uts.
  * Returns USERNS_OK, or the failing step with errno set. Process-wide: call it single-threaded. */
