@@ -25,10 +25,10 @@ cc -O2 -o "$T/floor" "$SRC/tests/bench/floor.c"
 median() {
 	local i s e
 	for ((i = 0; i < N; i++)); do
-		s=$(date +%s%N)
+		s=${EPOCHREALTIME/./}
 		"$@" >/dev/null
-		e=$(date +%s%N)
-		echo $(((e - s) / 1000))
+		e=${EPOCHREALTIME/./}
+		echo $((e - s))
 	done | sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", a[int((NR+1)/2)]/1000}'
 }
 
