@@ -187,17 +187,21 @@ static void add_mount(struct buf *b, const char *src, const char *dst, const cha
 	buf_printf(b, " %s %s\n", type, opts);
 }
 
-/* Field 2 (the outer id) of the first line of /proc/self/{uid,gid}_map. */
+/* The host id of our uid (or gid): from the first line "IN OUT COUNT" of
+ * /proc/self/{uid,gid}_map, OUT + (our id - IN); on the host this is our own id. */
 static unsigned long outer_id(const char *map)
 {
+	int gid = strcmp(map, "uid_map") != 0;
+	unsigned long me = gid ? getgid() : getuid(), in = 0, out = me, count = 0;
 	char path[64];
-	unsigned long in = 0, out = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/%s", map);
 	f = fopen(path, "re");
-	if (!f || fscanf(f, "%lu %lu", &in, &out) != 2)
-		out = strcmp(map, "uid_map") ? getgid() : getuid();
+	if (f && fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3 && me >= in && me - in < count)
+		out += me - in;
+	else
+		out = me;
 	if (f)
 		fclose(f);
 	return out;
@@ -563,14 +567,14 @@ static int hook_devices(void)
 		     "nosuid,noexec\n");
 	if (ipc)
 		buf_adds(&b, "tmpfs /dev/shm tmpfs x-create=dir,rw,nosuid,nodev,noexec,mode=1777\n"
-			     "mqueue /dev/mqueue mqueue x-create=dir,rw,nosuid,nodev,noexec,nofail\n");
+			     "mqueue /dev/mqueue mqueue x-create=dir,rw,nosuid,nodev,noexec,nofail,silent\n");
 	else
 		buf_adds(&b, "/dev/shm /dev/shm none x-create=dir,bind,rw,nosuid,nodev,noexec,rslave\n"
 			     "/dev/mqueue /dev/mqueue none x-create=dir,bind,rw,nosuid,nodev,noexec,"
-			     "rslave,nofail\n");
+			     "rslave,nofail,silent\n");
 	buf_adds(&b, "/dev/hugepages /dev/hugepages none x-create=dir,rbind,rw,nosuid,nodev,noexec,"
-		     "rslave,nofail\n"
-		     "/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail\n");
+		     "rslave,nofail,silent\n"
+		     "/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail,silent\n");
 	rc = mount_now(&b);
 	int rfd = rc == 0 ? root_open("dev", O_PATH | O_DIRECTORY, 0) : -1;
 	if (rfd >= 0) {
