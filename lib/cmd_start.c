@@ -163,6 +163,27 @@ static int valid_env(const char *e)
 	return 1;
 }
 
+/* §8.1 step 6: the config script must be a regular file that bash -n accepts; bash's
+ * complaints are shown as warnings. */
+static void check_conf(const char *conf)
+{
+	char *argv[] = {"bash", "-c", "exec bash -n \"$0\" 2>&1", (char *)conf, NULL};
+	struct buf out = BUF_INIT;
+	struct stat st;
+	int status;
+
+	if (stat(conf, &st) < 0 || !S_ISREG(st.st_mode))
+		die("Invalid argument: %s", conf);
+	status = child_run(argv, -1, &out, 0);
+	if (status == 0) {
+		buf_free(&out);
+		return;
+	}
+	for (char *l = out.data, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL)
+		msg_warn("%s", l);
+	die("Invalid argument: %s", conf);
+}
+
 /* §8.1 steps 3-6: the rootfs, --mount, --env, --rc and --conf. */
 static void check_args(struct start *s)
 {
@@ -185,13 +206,8 @@ static void check_args(struct start *s)
 			die("Invalid argument: %s", s->envs[i]);
 	if (s->rcfile && !(stat(s->rcfile, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))))
 		die("Invalid argument: %s", s->rcfile);
-	if (s->conf) {
-		char *argv[] = {"bash", "-n", (char *)s->conf, NULL};
-		if (stat(s->conf, &st) < 0 || !S_ISREG(st.st_mode))
-			die("Invalid argument: %s", s->conf);
-		if (child_run(argv, -1, NULL, 0) != 0)
-			die("Invalid argument: %s", s->conf);
-	}
+	if (s->conf)
+		check_conf(s->conf);
 }
 
 static void report_warn(void *arg, const char *m)
