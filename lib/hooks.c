@@ -1,5 +1,6 @@
 /* hooks: the standard hooks of spec §10 without a shell. Each one appends to
  * $ENROOT_MOUNTS / $ENROOT_ENVIRON or edits files under $ENROOT_ROOTFS, like enroot's. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -285,20 +286,101 @@ static void keep_lines(const char *text, const char *const names[], int n, struc
 	}
 }
 
-/* Create the user's home (login.defs CREATE_HOME, UMASK) when it is missing. */
-static void make_home(const char *home)
+/* Copy one regular file name from the directory sfd to dfd. */
+static int copy_file_at(int sfd, int dfd, const char *name, mode_t mode)
+{
+	int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, rc = -1;
+	char chunk[8192];
+	ssize_t n;
+
+	if (in >= 0)
+		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	while (out >= 0 && (n = read(in, chunk, sizeof(chunk))) >= 0) {
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
+		if (write(out, chunk, (size_t)n) != n)
+			break;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Copy the tree open as sfd into dfd (skeleton files; never follows symlinks). */
+static int copy_tree(int sfd, int dfd, int depth)
+{
+	DIR *d = fdopendir(dup(sfd));
+	struct dirent *de;
+	struct stat st;
+	int rc = 0;
+
+	while (d && depth < 16 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			rc |= copy_file_at(sfd, dfd, de->d_name, st.st_mode & 07777);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(sfd, de->d_name, target, sizeof(target) - 1);
+			if (n > 0 && (target[n] = '\0', symlinkat(target, dfd, de->d_name) < 0))
+				rc = -1;
+		} else if (S_ISDIR(st.st_mode) && mkdirat(dfd, de->d_name, st.st_mode & 07777) == 0) {
+			int s2 = openat(sfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 >= 0 && d2 >= 0)
+				rc |= copy_tree(s2, d2, depth + 1);
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+		}
+	}
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+/* Create the user's home (login.defs CREATE_HOME, UMASK) when it is missing, filled from
+ * the skeleton (useradd's SKEL, else /etc/skel); and the mail spool with CREATE_MAIL_SPOOL. */
+static void make_home(const char *home, const char *user)
 {
 	char *create = root_setting("etc/login.defs", "CREATE_HOME", "yes");
 	char *umask_s = root_setting("etc/login.defs", "UMASK", "077");
+	char *skel = root_setting("etc/default/useradd", "SKEL", "/etc/skel");
+	char *spool = root_setting("etc/default/useradd", "CREATE_MAIL_SPOOL", "no");
 	mode_t um = (mode_t)strtoul(umask_s, NULL, 8) & 0777;
-	int fd = root_open(home, O_PATH, 0);
+	int fd = root_open(home, O_PATH, 0), sfd, dfd;
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
-	else if (*home == '/' && home[1] && strcasecmp(create, "no"))
-		(void)root_mkdirs(home + 1, 0777 & ~um);
+	} else if (*home == '/' && home[1] && strcasecmp(create, "no") &&
+		   root_mkdirs(home + 1, 0777 & ~um) == 0) {
+		sfd = root_open(skel, O_RDONLY | O_DIRECTORY, 0);
+		dfd = root_open(home, O_RDONLY | O_DIRECTORY, 0);
+		if (sfd >= 0 && dfd >= 0)
+			(void)copy_tree(sfd, dfd, 0);
+		if (sfd >= 0)
+			close(sfd);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	if (!strcasecmp(spool, "yes")) {
+		char *dir = root_setting("etc/login.defs", "MAIL_DIR", "/var/mail"), *box = NULL;
+		if (asprintf(&box, "%s/%s", dir + (*dir == '/'), user) >= 0 &&
+		    (fd = root_open(box, O_WRONLY | O_CREAT, 0660)) >= 0)
+			close(fd);
+		free(box);
+		free(dir);
+	}
 	free(create);
 	free(umask_s);
+	free(skel);
+	free(spool);
 }
 
 /* 10-shadow: root, nobody and the host user first in passwd; root, nogroup and the host
@@ -342,7 +424,7 @@ static int hook_shadow(void)
 	if (rc == 0 && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/group:", getenv("ENROOT_ROOTFS"));
 	if (rc == 0 && uid != 0)
-		make_home(home);
+		make_home(home, user);
 	free(shell);
 	buf_free(&in);
 	buf_free(&out);
@@ -575,6 +657,10 @@ static int hook_devices(void)
 	buf_adds(&b, "/dev/hugepages /dev/hugepages none x-create=dir,rbind,rw,nosuid,nodev,noexec,"
 		     "rslave,nofail,silent\n"
 		     "/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail,silent\n");
+	if (isatty(STDIN_FILENO) && ttyname(STDIN_FILENO)) {
+		add_mount(&b, ttyname(STDIN_FILENO), "/dev/console", "none",
+			  "x-create=file,bind,rw,nosuid,noexec,private");
+	}
 	rc = mount_now(&b);
 	int rfd = rc == 0 ? root_open("dev", O_PATH | O_DIRECTORY, 0) : -1;
 	if (rfd >= 0) {
