@@ -67,8 +67,8 @@ static const char *skip_fields(const char *s, int n)
 static int fix_entry(int root, const char *rel, int mode, int isdir)
 {
 	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-					  RESOLVE_NO_MAGICLINKS};
+			       .resolve =
+				   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 	char proc[64];
 	struct stat st;
 	int fd, rc = 0;

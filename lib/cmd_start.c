@@ -37,25 +37,25 @@
 #include "xwrap.h"
 
 const char cmd_start_usage[] =
-	"Usage: enroot start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
-	"\n"
-	"Start a container and invoke the command script within its root filesystem.\n"
-	"Command and arguments are passed to the script as input parameters.\n"
-	"\n"
-	"In the absence of a command script and if a command was given, it will be executed\n"
-	"directly. Otherwise, an interactive shell will be started within the container.\n"
-	"\n"
-	" Options:\n"
-	"   -c, --conf CONFIG    Specify a configuration script to run before the container starts\n"
-	"   -e, --env KEY[=VAL]  Export an environment variable inside the container\n"
-	"       --rc SCRIPT      Override the command script inside the container\n"
-	"   -r, --root           Ask to be remapped to root inside the container\n"
-	"   -w, --rw             Make the container root filesystem writable\n"
-	"   -m, --mount FSTAB    Perform a mount from the host inside the container (colon-separated)\n"
-	"       --net            Unshare the network namespace\n"
-	"       --ipc            Unshare the IPC namespace\n"
-	"       --uts            Unshare the UTS namespace\n"
-	"       --pid            Unshare the PID namespace (not supported yet)\n";
+    "Usage: enroot start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
+    "\n"
+    "Start a container and invoke the command script within its root filesystem.\n"
+    "Command and arguments are passed to the script as input parameters.\n"
+    "\n"
+    "In the absence of a command script and if a command was given, it will be executed\n"
+    "directly. Otherwise, an interactive shell will be started within the container.\n"
+    "\n"
+    " Options:\n"
+    "   -c, --conf CONFIG    Specify a configuration script to run before the container starts\n"
+    "   -e, --env KEY[=VAL]  Export an environment variable inside the container\n"
+    "       --rc SCRIPT      Override the command script inside the container\n"
+    "   -r, --root           Ask to be remapped to root inside the container\n"
+    "   -w, --rw             Make the container root filesystem writable\n"
+    "   -m, --mount FSTAB    Perform a mount from the host inside the container (colon-separated)\n"
+    "       --net            Unshare the network namespace\n"
+    "       --ipc            Unshare the IPC namespace\n"
+    "       --uts            Unshare the UTS namespace\n"
+    "       --pid            Unshare the PID namespace (not supported yet)\n";
 
 struct start {
 	const char *conf, *rcfile, *rootfs_arg;
@@ -64,25 +64,51 @@ struct start {
 	int nenvs, nmounts;
 	char **cmd;
 	unsigned ns;
-	struct buf env;	   /* the environment file being built */
-	struct buf fstab;  /* pass -1 / pass 0 mount text */
-	struct buf extra;  /* mounts() of the config script */
-	struct buf rc;	   /* rc() body or --rc contents */
+	struct buf env;	  /* the environment file being built */
+	struct buf fstab; /* pass -1 / pass 0 mount text */
+	struct buf extra; /* mounts() of the config script */
+	struct buf rc;	  /* rc() body or --rc contents */
 	int have_rc;
-	pid_t conf_pid;	   /* the bash running --conf */
+	pid_t conf_pid; /* the bash running --conf */
 	int conf_go, conf_mounts, conf_rc;
 	int lock_fd;
 };
 
 enum { O_CONF = 1, O_ENV, O_RC, O_ROOT, O_RW, O_MOUNT, O_NET, O_IPC, O_UTS, O_PID };
 
+/* §2.1: the directives of the config script, then the CLI flags, which win. */
+static void apply_flags(struct start *s, const int flags[])
+{
+	if (s->conf) {
+		struct stat st;
+		char *bad = NULL;
+		if (stat(s->conf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    config_directives(s->conf, &bad) != CONFIG_OK)
+			die("failed to read: %s:", s->conf);
+		free(bad);
+	}
+	static const char *const names[] = {
+	    [O_ROOT] = "ENROOT_REMAP_ROOT", [O_RW] = "ENROOT_ROOTFS_WRITABLE",
+	    [O_NET] = "ENROOT_UNSHARE_NET", [O_IPC] = "ENROOT_UNSHARE_IPC",
+	    [O_UTS] = "ENROOT_UNSHARE_UTS", [O_PID] = "ENROOT_UNSHARE_PID"};
+	for (int i = O_ROOT; i <= O_PID; i++)
+		if (names[i] && flags[i])
+			setenv(names[i], "y", 1);
+}
+
 static void parse(struct start *s, int argc, char **argv)
 {
-	static const struct opt opts[] = {
-		{"conf", 'c', 1, O_CONF}, {"env", 'e', 1, O_ENV},  {"rc", 0, 1, O_RC},
-		{"root", 'r', 0, O_ROOT}, {"rw", 'w', 0, O_RW},	   {"mount", 'm', 1, O_MOUNT},
-		{"net", 0, 0, O_NET},	  {"ipc", 0, 0, O_IPC},	   {"uts", 0, 0, O_UTS},
-		{"pid", 0, 0, O_PID},	  {0}};
+	static const struct opt opts[] = {{"conf", 'c', 1, O_CONF},
+					  {"env", 'e', 1, O_ENV},
+					  {"rc", 0, 1, O_RC},
+					  {"root", 'r', 0, O_ROOT},
+					  {"rw", 'w', 0, O_RW},
+					  {"mount", 'm', 1, O_MOUNT},
+					  {"net", 0, 0, O_NET},
+					  {"ipc", 0, 0, O_IPC},
+					  {"uts", 0, 0, O_UTS},
+					  {"pid", 0, 0, O_PID},
+					  {0}};
 	struct optparse p;
 	int o, flags[O_PID + 1] = {0};
 
@@ -109,24 +135,7 @@ static void parse(struct start *s, int argc, char **argv)
 		usage_exit(cmd_start_usage, 1);
 	s->rootfs_arg = argv[p.ind];
 	s->cmd = argv + p.ind + 1;
-	/* §2.1: directives of the config script, then the CLI flags win. */
-	if (s->conf) {
-		struct stat st;
-		char *bad = NULL;
-		if (stat(s->conf, &st) == 0 && S_ISREG(st.st_mode) &&
-		    config_directives(s->conf, &bad) != CONFIG_OK)
-			die("failed to read: %s:", s->conf);
-		free(bad);
-	}
-	static const char *const names[] = {[O_ROOT] = "ENROOT_REMAP_ROOT",
-					    [O_RW] = "ENROOT_ROOTFS_WRITABLE",
-					    [O_NET] = "ENROOT_UNSHARE_NET",
-					    [O_IPC] = "ENROOT_UNSHARE_IPC",
-					    [O_UTS] = "ENROOT_UNSHARE_UTS",
-					    [O_PID] = "ENROOT_UNSHARE_PID"};
-	for (int i = O_ROOT; i <= O_PID; i++)
-		if (names[i] && flags[i])
-			setenv(names[i], "y", 1);
+	apply_flags(s, flags);
 }
 
 /* --mount: one or more non-blank tokens joined by ':'. */
@@ -204,7 +213,8 @@ static void check_args(struct start *s)
 	for (int i = 0; i < s->nenvs; i++)
 		if (!valid_env(s->envs[i]))
 			die("Invalid argument: %s", s->envs[i]);
-	if (s->rcfile && !(stat(s->rcfile, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))))
+	if (s->rcfile &&
+	    !(stat(s->rcfile, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))))
 		die("Invalid argument: %s", s->rcfile);
 	if (s->conf)
 		check_conf(s->conf);

@@ -22,7 +22,7 @@
 
 char hooks_error[1024];
 
-static const char *const standard[] = {"aptfix",   "cgroups", "devices", "home",
+static const char *const standard[] = {"aptfix",    "cgroups", "devices", "home",
 				       "localtime", "shadow",  "nvidia",  "mellanox"};
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -83,7 +83,8 @@ const char *hooks_builtin(const char *path)
 static int root_open(const char *rel, int flags, mode_t mode)
 {
 	const char *rootfs = getenv("ENROOT_ROOTFS");
-	struct open_how how = {.flags = (unsigned)flags | O_CLOEXEC, .mode = mode,
+	struct open_how how = {.flags = (unsigned)flags | O_CLOEXEC,
+			       .mode = mode,
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	int root, fd;
 
@@ -329,9 +330,12 @@ static int copy_tree(int sfd, int dfd, int depth)
 			ssize_t n = readlinkat(sfd, de->d_name, target, sizeof(target) - 1);
 			if (n > 0 && (target[n] = '\0', symlinkat(target, dfd, de->d_name) < 0))
 				rc = -1;
-		} else if (S_ISDIR(st.st_mode) && mkdirat(dfd, de->d_name, st.st_mode & 07777) == 0) {
-			int s2 = openat(sfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		} else if (S_ISDIR(st.st_mode) &&
+			   mkdirat(dfd, de->d_name, st.st_mode & 07777) == 0) {
+			int s2 = openat(sfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (s2 >= 0 && d2 >= 0)
 				rc |= copy_tree(s2, d2, depth + 1);
 			if (s2 >= 0)
@@ -412,7 +416,8 @@ static int hook_shadow(void)
 			   pw && pw->pw_gecos ? pw->pw_gecos : "", home, shell);
 	root_read("etc/passwd", &in);
 	keep_lines(in.data, pnames, 4, &out);
-	if (root_mkdirs("etc", 0755) < 0 || root_write("etc/passwd", out.data, out.len, 0, 0644) < 0)
+	if (root_mkdirs("etc", 0755) < 0 ||
+	    root_write("etc/passwd", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/passwd:", getenv("ENROOT_ROOTFS"));
 	buf_reset(&in);
 	buf_reset(&out);
@@ -610,7 +615,8 @@ static int hook_aptfix(void)
 	close(fd);
 	if (root_mkdirs("etc/apt/apt.conf.d", 0755) < 0 ||
 	    root_write("etc/apt/apt.conf.d/enroot", conf, sizeof(conf) - 1, 0, 0644) < 0)
-		return fail("failed to write: %s/etc/apt/apt.conf.d/enroot:", getenv("ENROOT_ROOTFS"));
+		return fail("failed to write: %s/etc/apt/apt.conf.d/enroot:",
+			    getenv("ENROOT_ROOTFS"));
 	return 0;
 }
 
@@ -649,14 +655,17 @@ static int hook_devices(void)
 		     "nosuid,noexec\n");
 	if (ipc)
 		buf_adds(&b, "tmpfs /dev/shm tmpfs x-create=dir,rw,nosuid,nodev,noexec,mode=1777\n"
-			     "mqueue /dev/mqueue mqueue x-create=dir,rw,nosuid,nodev,noexec,nofail,silent\n");
+			     "mqueue /dev/mqueue mqueue "
+			     "x-create=dir,rw,nosuid,nodev,noexec,nofail,silent\n");
 	else
-		buf_adds(&b, "/dev/shm /dev/shm none x-create=dir,bind,rw,nosuid,nodev,noexec,rslave\n"
-			     "/dev/mqueue /dev/mqueue none x-create=dir,bind,rw,nosuid,nodev,noexec,"
-			     "rslave,nofail,silent\n");
-	buf_adds(&b, "/dev/hugepages /dev/hugepages none x-create=dir,rbind,rw,nosuid,nodev,noexec,"
-		     "rslave,nofail,silent\n"
-		     "/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail,silent\n");
+		buf_adds(&b,
+			 "/dev/shm /dev/shm none x-create=dir,bind,rw,nosuid,nodev,noexec,rslave\n"
+			 "/dev/mqueue /dev/mqueue none x-create=dir,bind,rw,nosuid,nodev,noexec,"
+			 "rslave,nofail,silent\n");
+	buf_adds(
+	    &b, "/dev/hugepages /dev/hugepages none x-create=dir,rbind,rw,nosuid,nodev,noexec,"
+		"rslave,nofail,silent\n"
+		"/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail,silent\n");
 	if (isatty(STDIN_FILENO) && ttyname(STDIN_FILENO)) {
 		add_mount(&b, ttyname(STDIN_FILENO), "/dev/console", "none",
 			  "x-create=file,bind,rw,nosuid,noexec,private");
@@ -703,7 +712,7 @@ static char *hook_var(const char *name)
 /* --compute etc. from NVIDIA_DRIVER_CAPABILITIES (default utility). */
 static int add_caps(struct buf *args)
 {
-	static const char *const all[] = {"compute", "compat32", "display",
+	static const char *const all[] = {"compute",  "compat32", "display",
 					  "graphics", "utility",  "video"};
 	char *caps = hook_var("NVIDIA_DRIVER_CAPABILITIES"), *save = NULL;
 	int rc = 0;
@@ -752,8 +761,8 @@ static int run_nvcli(struct buf *args)
 static int hook_nvidia(void)
 {
 	char *dev = hook_var("NVIDIA_VISIBLE_DEVICES"), *v, *dbg = hook_var("NVIDIA_DEBUG_LOG");
-	const char *ldconfig = access("/sbin/ldconfig.real", X_OK) ? "/sbin/ldconfig"
-								    : "/sbin/ldconfig.real";
+	const char *ldconfig =
+	    access("/sbin/ldconfig.real", X_OK) ? "/sbin/ldconfig" : "/sbin/ldconfig.real";
 	struct buf a = BUF_INIT;
 	int rc = 0;
 
@@ -808,9 +817,10 @@ int hooks_run(const char *name)
 	static const struct {
 		const char *name;
 		int (*fn)(void);
-	} table[] = {{"aptfix", hook_aptfix},	    {"cgroups", hook_cgroups}, {"devices", hook_devices},
-		     {"home", hook_home},	    {"localtime", hook_localtime},
-		     {"shadow", hook_shadow},	    {"nvidia", hook_nvidia},   {"mellanox", hook_mellanox}};
+	} table[] = {{"aptfix", hook_aptfix},	    {"cgroups", hook_cgroups},
+		     {"devices", hook_devices},	    {"home", hook_home},
+		     {"localtime", hook_localtime}, {"shadow", hook_shadow},
+		     {"nvidia", hook_nvidia},	    {"mellanox", hook_mellanox}};
 
 	hooks_error[0] = '\0';
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
