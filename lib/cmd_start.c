@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "hooks.h"
 #include "login.h"
 #include "mounts.h"
+#include "nswait.h"
 #include "msg.h"
 #include "opt.h"
 #include "pivot.h"
@@ -55,7 +57,7 @@ const char cmd_start_usage[] =
     "       --net            Unshare the network namespace\n"
     "       --ipc            Unshare the IPC namespace\n"
     "       --uts            Unshare the UTS namespace\n"
-    "       --pid            Unshare the PID namespace (not supported yet)\n";
+    "       --pid            Unshare the PID namespace\n";
 
 struct start {
 	const char *conf, *rcfile, *rootfs_arg;
@@ -272,6 +274,39 @@ static int remount(const char *path, unsigned long flags)
 	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL);
 }
 
+static _Noreturn void die_step(enum userns_step step)
+{
+	int err = errno;
+	const char *hint = userns_hint(step, err);
+
+	if (hint)
+		die("failed to %s: %s; %s", userns_step_what(step), strerror(err), hint);
+	errno = err;
+	die("failed to %s:", userns_step_what(step));
+}
+
+/* §6.1 create mode: user, then pid (fork: the parent stays outside as the waiter and exits
+ * as the container does, §6.1.1), then mount, net, ipc, uts. */
+static void create_namespaces(unsigned flags, int pidns)
+{
+	enum userns_step step = userns_create_user(flags);
+	pid_t child;
+
+	if (step != USERNS_OK)
+		die_step(step);
+	if (pidns) {
+		if (unshare(CLONE_NEWPID) < 0)
+			die("failed to create PID namespace:");
+		child = nswait_fork();
+		if (child < 0)
+			die("failed to fork into the PID namespace:");
+		if (child > 0)
+			_exit(nswait_wait(child));
+	}
+	if ((step = userns_unshare(flags)) != USERNS_OK)
+		die_step(step);
+}
+
 /* §8.2 steps 1-5 and §8.9: namespaces and seccomp, the runtime tmpfs, the rootfs bind.
  * The mounts containing RUNTIME and ROOTFS need no explicit MS_SLAVE here: a mount
  * namespace created in a new user namespace turns shared mounts into slaves
@@ -280,7 +315,6 @@ static int remount(const char *path, unsigned long flags)
 static void enter_namespaces(struct start *s)
 {
 	unsigned flags = USERNS_MOUNT;
-	enum userns_step step;
 	char pid[32];
 
 	if (getuid() != 0 || geteuid() != 0 || !config_enabled("ENROOT_ALLOW_SUPERUSER"))
@@ -293,21 +327,13 @@ static void enter_namespaces(struct start *s)
 		flags |= USERNS_IPC;
 	if (config_enabled("ENROOT_UNSHARE_UTS"))
 		flags |= USERNS_UTS;
-	if (config_enabled("ENROOT_UNSHARE_PID"))
-		die("--pid (ENROOT_UNSHARE_PID) is not supported yet");
-	step = userns_create(flags);
-	if (step != USERNS_OK) {
-		int err = errno;
-		msg_error("failed to %s: %s", userns_step_what(step), strerror(err));
-		const char *hint = userns_hint(step, err);
-		if (hint)
-			msg_error("%s", hint);
-		exit(1);
-	}
+	create_namespaces(flags, config_enabled("ENROOT_UNSHARE_PID"));
 	if ((flags & USERNS_USER) && seccomp_install() < 0)
 		die("failed to install the seccomp filter:");
+	/* Under --pid, ENROOT_PID is our PID seen from the host (set by nswait_fork). */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	xsetenv("ENROOT_PID", pid);
+	xsetenv("ENROOT_PID", getenv("ENROOT_NSENTER_PID") ? getenv("ENROOT_NSENTER_PID") : pid);
+	unsetenv("ENROOT_NSENTER_PID");
 	s->runtime = xstrdup(getenv("ENROOT_RUNTIME_PATH"));
 	if (mount("tmpfs", s->runtime, "tmpfs", 0, "mode=700") < 0 ||
 	    mount(NULL, s->runtime, NULL, MS_SLAVE, NULL) < 0)
@@ -421,6 +447,13 @@ static void early_phase(struct start *s)
 	add_fstab_file(path, &s->fstab);
 	free(path);
 	each_file("mounts.d", ".fstab", add_fstab_file, &s->fstab);
+	/* [HEAD] a fresh /proc for a new PID namespace, a fresh /sys for a new netns. */
+	if (config_enabled("ENROOT_UNSHARE_PID"))
+		buf_adds(&s->fstab, "none /proc none x-detach,nofail,silent 0 -1\n"
+				    "proc /proc proc x-create=dir,rw,nosuid,nodev,noexec,private 0 -1\n");
+	if (config_enabled("ENROOT_UNSHARE_NET"))
+		buf_adds(&s->fstab, "none /sys none x-detach,nofail,silent 0 -1\n"
+				    "sysfs /sys sysfs x-create=dir,ro,nosuid,nodev,noexec,private 0 -1\n");
 	write_file(s->fstabpath, &s->fstab);
 	apply(s->rootfs, -1, s->fstab.data ? s->fstab.data : "", s->fstab.len, s->fstabpath);
 }

@@ -513,6 +513,14 @@ static int hook_cgroups(void)
 		size_t n = root && strcmp(root, "/") ? strlen(root) : 0;
 		if (n && strncmp(path, root, n))
 			n = 0;
+		/* A hierarchy the rootfs cannot show (a fresh sysfs under --net) is skipped. */
+		int tfd = mp ? root_open(mp, O_PATH | O_DIRECTORY, 0) : -1;
+		if (tfd < 0) {
+			free(root);
+			free(mp);
+			continue;
+		}
+		close(tfd);
 		buf_printf(&out, "%s%s%s %s none x-create=dir,rbind,ro,nosuid,noexec,nodev\n", mp,
 			   path + n, step ? "/.." : "", mp);
 		free(root);
