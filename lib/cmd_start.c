@@ -35,6 +35,7 @@
 #include "opt.h"
 #include "pivot.h"
 #include "seccomp.h"
+#include "squashmount.h"
 #include "userns.h"
 #include "xwrap.h"
 
@@ -62,6 +63,7 @@ const char cmd_start_usage[] =
 struct start {
 	const char *conf, *rcfile, *rootfs_arg;
 	char *rootfs, *runtime, *envpath, *fstabpath;
+	char *image; /* a squashfs file started directly (§8.3) */
 	char **envs, **mounts;
 	int nenvs, nmounts;
 	char **cmd;
@@ -202,13 +204,15 @@ static void check_args(struct start *s)
 
 	if (!*s->rootfs_arg)
 		die("Invalid argument: %s", s->rootfs_arg);
-	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) && cmd_is_image(s->rootfs_arg))
-		die("starting a squashfs image directly is not supported yet: %s", s->rootfs_arg);
-	if (strchr(s->rootfs_arg, '/'))
-		die("Invalid argument: %s", s->rootfs_arg);
-	s->rootfs = cmd_container_path(s->rootfs_arg);
-	if (!s->rootfs)
-		die("No such file or directory: %s", s->rootfs_arg);
+	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) && cmd_is_image(s->rootfs_arg)) {
+		s->image = realpath(s->rootfs_arg, NULL);
+	} else {
+		if (strchr(s->rootfs_arg, '/'))
+			die("Invalid argument: %s", s->rootfs_arg);
+		s->rootfs = cmd_container_path(s->rootfs_arg);
+		if (!s->rootfs)
+			die("No such file or directory: %s", s->rootfs_arg);
+	}
 	for (int i = 0; i < s->nmounts; i++)
 		if (!valid_mount(s->mounts[i]))
 			die("Invalid argument: %s", s->mounts[i]);
@@ -307,6 +311,21 @@ static void create_namespaces(unsigned flags, int pidns)
 		die_step(step);
 }
 
+/* §8.3: the image's overlay on RUNTIME/overlay becomes the rootfs. */
+static void mount_image(struct start *s)
+{
+	struct buf err = BUF_INIT;
+
+	if (squashmount_start(s->image, s->runtime, config_enabled("ENROOT_NATIVE_OVERLAYFS"),
+			      &err) < 0) {
+		for (char *l = err.data, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL)
+			msg_warn("%s", l);
+		die("Failed to mount: %s", s->image);
+	}
+	buf_free(&err);
+	s->rootfs = xasprintf("%s/overlay", s->runtime);
+}
+
 /* §8.2 steps 1-5 and §8.9: namespaces and seccomp, the runtime tmpfs, the rootfs bind.
  * The mounts containing RUNTIME and ROOTFS need no explicit MS_SLAVE here: a mount
  * namespace created in a new user namespace turns shared mounts into slaves
@@ -338,6 +357,8 @@ static void enter_namespaces(struct start *s)
 	if (mount("tmpfs", s->runtime, "tmpfs", 0, "mode=700") < 0 ||
 	    mount(NULL, s->runtime, NULL, MS_SLAVE, NULL) < 0)
 		die("failed to mount: tmpfs at %s:", s->runtime);
+	if (s->image)
+		mount_image(s);
 	if (bind_self(s->rootfs, 0, MS_NOSUID | MS_NODEV, MS_SLAVE) < 0)
 		die("failed to mount: %s at %s:", s->rootfs, s->rootfs);
 	s->envpath = xasprintf("%s/environment", s->runtime);
