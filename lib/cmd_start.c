@@ -204,7 +204,7 @@ static void check_args(struct start *s)
 
 	if (!*s->rootfs_arg)
 		die("Invalid argument: %s", s->rootfs_arg);
-	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) && cmd_is_image(s->rootfs_arg)) {
+	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) && cmd_is_squashfs(s->rootfs_arg)) {
 		s->image = realpath(s->rootfs_arg, NULL);
 	} else {
 		if (strchr(s->rootfs_arg, '/'))
