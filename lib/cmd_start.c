@@ -204,7 +204,8 @@ static void check_args(struct start *s)
 
 	if (!*s->rootfs_arg)
 		die("Invalid argument: %s", s->rootfs_arg);
-	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) && cmd_is_squashfs(s->rootfs_arg)) {
+	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) &&
+	    cmd_is_squashfs(s->rootfs_arg)) {
 		s->image = realpath(s->rootfs_arg, NULL);
 	} else {
 		if (strchr(s->rootfs_arg, '/'))
@@ -361,6 +362,10 @@ static void enter_namespaces(struct start *s)
 		mount_image(s);
 	if (bind_self(s->rootfs, 0, MS_NOSUID | MS_NODEV, MS_SLAVE) < 0)
 		die("failed to mount: %s at %s:", s->rootfs, s->rootfs);
+	/* PITFALLS 3.5: a noexec data path would only show up as "permission denied" later. */
+	if (locked_flags(s->rootfs) & MS_NOEXEC)
+		die("the container is on a noexec filesystem: %s (move ENROOT_DATA_PATH)",
+		    s->rootfs);
 	s->envpath = xasprintf("%s/environment", s->runtime);
 	s->fstabpath = xasprintf("%s/fstab", s->runtime);
 	xsetenv("ENROOT_ROOTFS", s->rootfs);
@@ -470,11 +475,13 @@ static void early_phase(struct start *s)
 	each_file("mounts.d", ".fstab", add_fstab_file, &s->fstab);
 	/* [HEAD] a fresh /proc for a new PID namespace, a fresh /sys for a new netns. */
 	if (config_enabled("ENROOT_UNSHARE_PID"))
-		buf_adds(&s->fstab, "none /proc none x-detach,nofail,silent 0 -1\n"
-				    "proc /proc proc x-create=dir,rw,nosuid,nodev,noexec,private 0 -1\n");
+		buf_adds(&s->fstab,
+			 "none /proc none x-detach,nofail,silent 0 -1\n"
+			 "proc /proc proc x-create=dir,rw,nosuid,nodev,noexec,private 0 -1\n");
 	if (config_enabled("ENROOT_UNSHARE_NET"))
-		buf_adds(&s->fstab, "none /sys none x-detach,nofail,silent 0 -1\n"
-				    "sysfs /sys sysfs x-create=dir,ro,nosuid,nodev,noexec,private 0 -1\n");
+		buf_adds(&s->fstab,
+			 "none /sys none x-detach,nofail,silent 0 -1\n"
+			 "sysfs /sys sysfs x-create=dir,ro,nosuid,nodev,noexec,private 0 -1\n");
 	write_file(s->fstabpath, &s->fstab);
 	apply(s->rootfs, -1, s->fstab.data ? s->fstab.data : "", s->fstab.len, s->fstabpath);
 }
