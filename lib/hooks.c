@@ -807,14 +807,35 @@ static int hook_nvidia(void)
 	return rc;
 }
 
-/* 99-mellanox: only the cases with nothing to do are handled in C. */
+/* Does the host have a Mellanox (mlx4/mlx5) PCI function bound to its driver? */
+static int have_mlx(void)
+{
+	static const char *const drivers[] = {"/sys/bus/pci/drivers/mlx4_core",
+					      "/sys/bus/pci/drivers/mlx5_core"};
+
+	for (size_t i = 0; i < 2; i++) {
+		DIR *d = opendir(drivers[i]);
+		struct dirent *de;
+		int found = 0;
+		while (d && !found && (de = readdir(d)))
+			found = strchr(de->d_name, ':') != NULL; /* a PCI address */
+		if (d)
+			closedir(d);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/* 99-mellanox: nothing to do without a request or without devices; exposing InfiniBand
+ * devices is left to enroot's shell hook (replace the stub with it). */
 static int hook_mellanox(void)
 {
 	char *dev = hook_var("MELLANOX_VISIBLE_DEVICES");
 	int none = !dev || !*dev || !strcmp(dev, "void") || !strcmp(dev, "none");
 
 	free(dev);
-	if (none)
+	if (none || !have_mlx())
 		return 0;
 	return fail("MELLANOX_VISIBLE_DEVICES is set but the built-in mellanox hook does not "
 		    "expose InfiniBand devices yet; install enroot's 99-mellanox.sh instead");
