@@ -124,15 +124,20 @@ static pid_t start_listing(const char *image, const char *path, int *fd)
 	return pid;
 }
 
-/* Wait for the listing, then restore every mode it shows into the tree at dir. */
-static int fix_modes(pid_t pid, int fd, const char *dir)
+/* Wait for the listing (*pid, then reaped: -1), then restore every mode it shows into the
+ * tree at dir. Without a listing (run as root) there is nothing to do. */
+static int fix_modes(pid_t *pid, int fd, const char *dir)
 {
-	int root, rc = 0, status;
+	int root, rc = 0, status, w;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
 
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || status != 0)
+	if (fd < 0)
+		return geteuid() == 0 ? 0 : -1;
+	w = *pid < 0 ? -1 : waitpid(*pid, &status, 0);
+	*pid = -1;
+	if (w < 0 || status != 0)
 		return -1;
 	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	f = root >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? fdopen(dup(fd), "re") : NULL;
@@ -192,12 +197,14 @@ static int extract(const char *image, const char *data, const char *name, const 
 		msg_error("failed to create directory: %s/.%s:", data, name);
 		goto out;
 	}
-	lpid = start_listing(image, list, &lfd);
+	/* Run as root, unsquashfs keeps every mode itself and root can delete anything. */
+	if (geteuid() != 0)
+		lpid = start_listing(image, list, &lfd);
 	status = unsquash(image, dest);
 	if (status != 0) {
 		msg_error("failed to extract image: %s", image);
 		rc = status > 0 && child_code(status) ? child_code(status) : 1;
-	} else if (status = fix_modes(lpid, lfd, dest), lpid = -1, status < 0) {
+	} else if (fix_modes(&lpid, lfd, dest) < 0) {
 		msg_error("failed to fix permissions: %s:", dest);
 	} else if (rename(dest, target) < 0) {
 		msg_error("failed to rename: %s:", target);

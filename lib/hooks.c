@@ -428,8 +428,8 @@ static int hook_shadow(void)
 	keep_lines(in.data, gnames, 4, &out);
 	if (rc == 0 && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/group:", getenv("ENROOT_ROOTFS"));
-	if (rc == 0 && uid != 0)
-		make_home(home, user);
+	if (rc == 0)
+		make_home(uid != 0 ? home : "/root", uid != 0 ? user : "root");
 	free(shell);
 	buf_free(&in);
 	buf_free(&out);
