@@ -1,0 +1,79 @@
+/* registry: the client side of the OCI distribution API for one image reference (spec §4.3
+ * authentication, §4.4 manifest resolution, §4.5 blob URLs, §4.9 digest; PITFALLS §3.3).
+ *
+ * Every failure returns -1 with errno set and a one-line message in r->why (never holding
+ * credentials or tokens), ready for msg_error("%s", r->why). */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <stddef.h>
+
+#include "imageref.h"
+
+#define REGISTRY_MAX_MANIFEST (4u << 20)  /* bytes of a manifest or index */
+#define REGISTRY_MAX_CONFIG   (64u << 20) /* bytes of an image config */
+#define REGISTRY_MAX_DEPTH    4		  /* nested indexes followed */
+
+#define REGISTRY_DIGEST_LEN 72 /* "sha256:" + 64 hex + NUL, rounded up */
+
+struct registry {
+	const struct imageref *ref;	   /* borrowed */
+	struct imageref_platform platform; /* what an index is matched against */
+	char *base;			   /* "<scheme>://<registry>/v2/<image>" */
+	char *auth;			   /* "Authorization: ..." line after registry_login */
+	const char *credentials;	   /* netrc file for USER's password (may not exist) */
+	int logged_in;
+	char why[512];
+};
+
+struct registry_blob {
+	char digest[REGISTRY_DIGEST_LEN]; /* "sha256:<64 lowercase hex>", validated */
+	char *media_type;		  /* as the manifest says, or NULL */
+	long long size;			  /* as the manifest says, -1 when absent */
+};
+
+struct registry_image {
+	char manifest_digest[REGISTRY_DIGEST_LEN]; /* sha256 of the resolved manifest body */
+	char *reference;			   /* tag or digest it was fetched by */
+	char *manifest_media_type;
+	struct registry_blob config;
+	struct registry_blob *layers; /* manifest order: base layer first */
+	size_t nlayers;
+};
+
+/* Prepare a client for ref (borrowed; ref->user already defaulted by the caller).  platform
+ * is the index selector (imageref_platform); credentials the .credentials path or NULL. */
+int registry_open(struct registry *r, const struct imageref *ref,
+		  const struct imageref_platform *platform, const char *credentials);
+void registry_close(struct registry *r);
+
+/* §4.3: probe the manifest URL (with the manifest Accept types); when the registry
+ * challenges, answer it (netrc credentials for USER, Bearer token or Basic) and keep the
+ * Authorization header for every later request.  Called by the functions below on first use. */
+int registry_login(struct registry *r);
+
+/* Resolve the reference to one image manifest: indexes matched on os, architecture and
+ * variant (attestations skipped, nesting bounded), digests verified when pulling by digest,
+ * bodies bounded.  Fill img (free with registry_image_free). */
+int registry_resolve(struct registry *r, struct registry_image *img);
+void registry_image_free(struct registry_image *img);
+
+/* §4.9: resolve like registry_resolve, then HEAD the platform manifest and set digest to its
+ * Docker-Content-Digest (or, when the registry sends none, the sha256 of its body). */
+int registry_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN]);
+
+/* GET the blob digest ("sha256:<hex>") into sink; reset rewinds the sink for a retry (see
+ * http.h).  The body is not verified here: the sink hashes it (blobcache does). */
+int registry_get_blob(struct registry *r, const char *digest,
+		      int (*sink)(void *ctx, const void *data, size_t len), int (*reset)(void *ctx),
+		      void *ctx);
+
+/* GET a small blob (the image config) into a buffer of at most max bytes, verified against
+ * its digest.  *data is malloc'ed and NUL-terminated. */
+int registry_get_small_blob(struct registry *r, const char *digest, size_t max, char **data,
+			    size_t *len);
+
+/* 1 when s is "sha256:" followed by exactly 64 lowercase hex digits. */
+int registry_digest_valid(const char *s);
+
+#endif

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""regproxy: an HTTP proxy in front of a test docker-registry, for tests/registry.sh.
+
+It forwards /v2/ requests to the registry and can, on request:
+  --token USER:PASS   demand Bearer tokens (opaque, one per repository) that it issues at
+                      /token after checking HTTP Basic credentials, like Docker Hub's auth;
+  --anonymous         also issue tokens without credentials (public repositories);
+  --fail N:STATUS     answer the first N manifest requests with STATUS (500, 429, ...);
+  --retry-after S     add "Retry-After: S" to those failures;
+  --redirect          answer manifest and blob requests with a 307 to the same proxy under
+                      another host name (localhost instead of 127.0.0.1), as registries do
+                      with CDNs; the redirected request must not carry Authorization.
+Every request is logged to --log as "METHOD PATH auth=yes|no STATUS" so tests can count
+requests and see which carried credentials.  Port 0 lets the kernel pick; the chosen port is
+written to --port-file once listening.
+"""
+import argparse
+import base64
+import http.client
+import http.server
+import json
+import re
+import secrets
+import sys
+import threading
+
+ARGS = None
+TOKENS = {}
+LOCK = threading.Lock()
+FAILS = {"left": 0}
+
+
+def log(line):
+    with LOCK, open(ARGS.log, "a") as f:
+        f.write(line + "\n")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        auth = "yes" if self.headers.get("Authorization") else "no"
+        log("%s %s auth=%s %d" % (self.command, self.path, auth, status))
+
+    def repo_of(self, path):
+        m = re.match(r"^/v2/(.+)/(manifests|blobs|tags)/", path)
+        return m.group(1) if m else ""
+
+    def token_ok(self, repo):
+        h = self.headers.get("Authorization", "")
+        if not h.startswith("Bearer "):
+            return False
+        return TOKENS.get(h[7:]) in (repo, "*")
+
+    def challenge(self, repo):
+        realm = "http://%s/token" % self.headers.get("Host")
+        value = 'Bearer realm="%s",service="regproxy"' % realm
+        if repo:
+            value += ',scope="repository:%s:pull"' % repo
+        body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+        self.reply(401, body, [("WWW-Authenticate", value), ("Content-Type", "application/json")])
+
+    def issue_token(self):
+        user, pw = ARGS.token.split(":", 1)
+        h = self.headers.get("Authorization", "")
+        ok = False
+        if h.startswith("Basic "):
+            try:
+                ok = base64.b64decode(h[6:]).decode() == "%s:%s" % (user, pw)
+            except Exception:
+                ok = False
+        elif ARGS.anonymous:
+            ok = True
+        if not ok:
+            return self.reply(401, b'{"details":"incorrect username or password"}',
+                              [("Content-Type", "application/json")])
+        m = re.search(r"scope=repository(?:%3A|:)([^&]+?)(?:%3A|:)pull", self.path)
+        repo = m.group(1).replace("%2F", "/") if m else "*"
+        tok = secrets.token_hex(16)
+        TOKENS[tok] = repo
+        body = json.dumps({"token": tok, "expires_in": 300}).encode()
+        self.reply(200, body, [("Content-Type", "application/json")])
+
+    def forward(self, path):
+        conn = http.client.HTTPConnection(ARGS.backend_host, ARGS.backend_port, timeout=30)
+        hdrs = {k: v for k, v in self.headers.items()
+                if k.lower() not in ("authorization", "host", "connection")}
+        conn.request(self.command, path, headers=hdrs)
+        r = conn.getresponse()
+        body = r.read()
+        keep = [(k, v) for k, v in r.getheaders()
+                if k.lower() not in ("content-length", "connection", "transfer-encoding",
+                                     "www-authenticate")]
+        if self.command == "HEAD":
+            keep.append(("X-Backend-Length", r.getheader("Content-Length", "0")))
+        self.send_response(r.status)
+        for k, v in keep:
+            self.send_header(k, v)
+        length = r.getheader("Content-Length", "0") if self.command == "HEAD" else len(body)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        auth = "yes" if self.headers.get("Authorization") else "no"
+        log("%s %s auth=%s %d" % (self.command, self.path, auth, r.status))
+        conn.close()
+
+    def handle_any(self):
+        path = self.path
+        if path.startswith("/token"):
+            return self.issue_token()
+        if path.startswith("/_redirected/"):
+            return self.forward(path[len("/_redirected"):])
+        repo = self.repo_of(path)
+        if ARGS.token and not self.token_ok(repo):
+            return self.challenge(repo)
+        if "/manifests/" in path:
+            with LOCK:
+                fail = FAILS["left"] > 0
+                FAILS["left"] -= 1 if fail else 0
+            if fail:
+                hdrs = [("Retry-After", ARGS.retry_after)] if ARGS.retry_after else []
+                return self.reply(ARGS.fail_status, b"try again later\n", hdrs)
+        if ARGS.redirect and ("/manifests/" in path or "/blobs/" in path):
+            port = self.server.server_address[1]
+            loc = "http://localhost:%d/_redirected%s" % (port, path)
+            return self.reply(307, b"", [("Location", loc)])
+        self.forward(path)
+
+    do_GET = handle_any
+    do_HEAD = handle_any
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--backend", required=True, help="HOST:PORT of the registry")
+    p.add_argument("--log", required=True)
+    p.add_argument("--token")
+    p.add_argument("--anonymous", action="store_true")
+    p.add_argument("--fail", default="0:500")
+    p.add_argument("--retry-after")
+    p.add_argument("--redirect", action="store_true")
+    ARGS = p.parse_args()
+    ARGS.backend_host, port = ARGS.backend.rsplit(":", 1)
+    ARGS.backend_port = int(port)
+    n, status = ARGS.fail.split(":")
+    FAILS["left"] = int(n)
+    ARGS.fail_status = int(status)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
+    with open(ARGS.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    import os
+    os.rename(ARGS.port_file + ".tmp", ARGS.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
