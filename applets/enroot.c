@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "applet.h"
+#include "import.h"
 #include "msg.h"
 #include "version.h"
 
@@ -16,6 +17,8 @@ static const char usage[] =
 	"Command line utility for manipulating container sandboxes.\n"
 	"\n"
 	" Commands:\n"
+	"   import [options] [--] URI\n"
+	"   load [options] [--] URI\n"
 	"   version\n"
 	"   help\n";
 
@@ -40,6 +43,8 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{"help", cmd_help},
+	{"import", import_main},
+	{"load", load_main},
 	{"version", cmd_version},
 };
 
