@@ -4,23 +4,30 @@
  * APPLET(enroot, 0)
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "applet.h"
+#include "cmd.h"
+#include "config.h"
 #include "import.h"
 #include "msg.h"
 #include "version.h"
 
-static const char usage[] =
-	"Usage: enroot COMMAND [ARG...]\n"
-	"\n"
-	"Command line utility for manipulating container sandboxes.\n"
-	"\n"
-	" Commands:\n"
-	"   import [options] [--] URI\n"
-	"   load [options] [--] URI\n"
-	"   version\n"
-	"   help\n";
+static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
+			    "\n"
+			    "Command line utility for manipulating container sandboxes.\n"
+			    "\n"
+			    " Commands:\n"
+			    "   create [options] [--] IMAGE\n"
+			    "   import [options] [--] URI\n"
+			    "   info\n"
+			    "   list [options]\n"
+			    "   load [options] [--] URI\n"
+			    "   remove [options] [--] NAME...\n"
+			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
+			    "   version\n"
+			    "   help\n";
 
 static int cmd_version(int argc, char **argv)
 {
@@ -38,14 +45,31 @@ static int cmd_help(int argc, char **argv)
 	return fflush(stdout) ? 1 : 0;
 }
 
+/* Load the configuration (spec §2.1) before a command that uses it. */
+static void load_config(void)
+{
+	char *bad = NULL;
+	enum config_result rc = config_load(&bad);
+
+	if (rc == CONFIG_INVALID) {
+		/* enroot prints this one on stdout. */
+		printf("Invalid configuration file: %s\n", bad);
+		fflush(stdout);
+		exit(1);
+	}
+	if (rc != CONFIG_OK)
+		die("failed to load configuration: %s:", bad ? bad : "");
+}
+
+/* config: 1 when the command needs the configuration loaded first. */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	int config;
 } commands[] = {
-	{"help", cmd_help},
-	{"import", import_main},
-	{"load", load_main},
-	{"version", cmd_version},
+    {"create", cmd_create, 1},	 {"help", cmd_help, 0},	    {"import", import_main, 1},
+    {"info", cmd_info, 1},	 {"list", cmd_list, 1},	    {"load", load_main, 1},
+    {"remove", cmd_remove, 1}, {"start", cmd_start, 1}, {"version", cmd_version, 0},
 };
 
 int enroot_main(int argc, char **argv)
@@ -56,8 +80,11 @@ int enroot_main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			if (commands[i].config)
+				load_config();
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	fputs(usage, stderr);
 	return 1;
 }

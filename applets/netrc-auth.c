@@ -247,33 +247,32 @@ static void check_args(const struct ctx *c, int n, char **args)
 	}
 }
 
-int netrc_auth_main(int argc, char **argv)
+/* Parse the options into c; returns the index of the first operand. */
+static int parse_opts(struct ctx *c, int argc, char **argv)
 {
-	struct ctx c = {.eval = 1};
 	struct optparse p;
-	char *file = NULL, *host;
-	int id, ret;
+	int id;
 
 	opt_init(&p, argc, argv);
 	while ((id = opt_next(&p, opts)) != OPT_DONE) {
 		switch (id) {
 		case O_FILE:
-			c.file = p.arg;
+			c->file = p.arg;
 			break;
 		case O_LOGIN:
-			c.login = p.arg;
+			c->login = p.arg;
 			break;
 		case O_NOEVAL:
-			c.eval = 0;
+			c->eval = 0;
 			break;
 		case O_FIRST:
-			c.first = 1;
+			c->first = 1;
 			break;
 		case O_CHALLENGE:
-			c.challenge = 1;
+			c->challenge = 1;
 			break;
 		case O_HOST:
-			c.host = p.arg;
+			c->host = p.arg;
 			break;
 		case OPT_HELP:
 			usage_exit(usage, 0);
@@ -281,13 +280,22 @@ int netrc_auth_main(int argc, char **argv)
 			opt_fail(&p, usage);
 		}
 	}
-	check_args(&c, argc - p.ind, argv + p.ind);
+	check_args(c, argc - p.ind, argv + p.ind);
+	return p.ind;
+}
+
+int netrc_auth_main(int argc, char **argv)
+{
+	struct ctx c = {.eval = 1};
+	int ind = parse_opts(&c, argc, argv), ret;
+	char *file = NULL, *host;
+
 	if (!c.file)
 		c.file = file = default_file();
 	if (c.challenge) {
 		ret = do_challenge(&c);
 	} else {
-		host = strip_port(argv[p.ind]);
+		host = strip_port(argv[ind]);
 		ret = c.first ? do_first_login(&c, host) : do_lookup(&c, host);
 		free(host);
 	}

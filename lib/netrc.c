@@ -304,35 +304,52 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* Start /bin/sh reading its script from a pipe: 0, with *to (the script) and *from (its
- * standard output) set, or -1. */
-static pid_t start_shell(int *to, int *from)
+/* Put the whole script into a new pipe before any shell exists, so a shell that dies early
+ * cannot hit us with SIGPIPE and nothing can block: returns the read end, or -1 (E2BIG when
+ * the script does not fit in the pipe). */
+static int script_pipe(const char *expr, size_t len)
 {
-	int in[2], res[2];
-	pid_t pid;
+	static const char prologue[] = "f() { IFS=' '; printf '%s\\n' \"$*\"; }\nf ";
+	int p[2];
 
-	if (pipe2(in, O_CLOEXEC) < 0)
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
-	if (pipe2(res, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
+	if (write_all(p[1], prologue, sizeof(prologue) - 1) < 0 || write_all(p[1], expr, len) < 0 ||
+	    write_all(p[1], "\n", 1) < 0) {
+		if (errno == EAGAIN)
+			errno = E2BIG;
+		close(p[0]);
+		close(p[1]);
 		return -1;
 	}
+	close(p[1]);
+	if (fcntl(p[0], F_SETFL, 0) < 0) {
+		close(p[0]);
+		return -1;
+	}
+	return p[0];
+}
+
+/* Run /bin/sh on the script in fd script; returns its pid with *from its standard output. */
+static pid_t start_shell(int script, int *from)
+{
+	int res[2];
+	pid_t pid;
+
+	if (pipe2(res, O_CLOEXEC) < 0)
+		return -1;
 	pid = fork();
 	if (pid == 0) {
-		child_fd(in[0], STDIN_FILENO);
+		child_fd(script, STDIN_FILENO);
 		child_fd(res[1], STDOUT_FILENO);
 		execl("/bin/sh", "sh", "-s", (char *)NULL);
 		_exit(127);
 	}
-	close(in[0]);
 	close(res[1]);
 	if (pid < 0) {
-		close(in[1]);
 		close(res[0]);
 		return -1;
 	}
-	*to = in[1];
 	*from = res[0];
 	return pid;
 }
@@ -342,17 +359,14 @@ static pid_t start_shell(int *to, int *from)
  * but printed with printf so that backslashes and a leading -n stay literal. */
 static int shell_echo(const char *expr, size_t len, struct buf *out)
 {
-	static const char prologue[] = "f() { IFS=' '; printf '%s\\n' \"$*\"; }\nf ";
-	int to, from, status, ret = 0;
+	int script = script_pipe(expr, len), from, status, ret = 0;
 	size_t start = out->len;
-	pid_t pid = start_shell(&to, &from);
+	pid_t pid = script < 0 ? -1 : start_shell(script, &from);
 
+	if (script >= 0)
+		close(script);
 	if (pid < 0)
 		return -1;
-	if (write_all(to, prologue, sizeof(prologue) - 1) < 0 || write_all(to, expr, len) < 0 ||
-	    write_all(to, "\n", 1) < 0)
-		ret = -1;
-	close(to);
 	if (buf_read_fd(out, from, 1 << 20) < 0)
 		ret = -1;
 	close(from);

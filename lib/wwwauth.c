@@ -78,14 +78,12 @@ static int store(struct wwwauth *w, const char *key, size_t klen, struct buf *va
  * unquoted URLs some servers send) into w; returns the position after it or NULL (w freed). */
 static const char *param(const char *s, struct wwwauth *w, struct buf *val)
 {
-	const char *key = s, *kend = token_end(s), *vend;
+	const char *key = s, *kend = token_end(s), *vend = NULL;
 
 	buf_reset(val);
-	if (kend == key)
-		return fail(w, EINVAL, "malformed authentication challenge"), NULL;
 	s = skip_ows(kend);
-	if (*s != '=')
-		return fail(w, EINVAL, "malformed authentication challenge"), NULL;
+	if (kend == key || *s != '=')
+		goto bad;
 	s = skip_ows(s + 1);
 	if (*s == '"') {
 		vend = quoted(s, val);
@@ -95,11 +93,14 @@ static const char *param(const char *s, struct wwwauth *w, struct buf *val)
 			vend = NULL;
 	}
 	if (!vend)
-		return fail(w, EINVAL, "malformed authentication challenge"), NULL;
+		goto bad;
 	s = skip_ows(vend);
 	if (*s && *s != ',')
-		return fail(w, EINVAL, "malformed authentication challenge"), NULL;
+		goto bad;
 	return store(w, key, (size_t)(kend - key), val) < 0 ? NULL : s;
+bad:
+	fail(w, EINVAL, "malformed authentication challenge");
+	return NULL;
 }
 
 int wwwauth_parse(const char *value, struct wwwauth *out)

@@ -91,6 +91,14 @@ static void test_eval(void)
 	buf_free(&out);
 	CHECK(netrc_eval("a b c d e $(kill -9 $$)\n", 24, &out, &bad) < 0 && bad == 1);
 	buf_free(&out);
+	/* A script too big for the pipe fails instead of blocking. */
+	char *big = malloc(300000);
+	memcpy(big, "x\nm h l u p $", 14);
+	memset(big + 14, 'x', 300000 - 14);
+	errno = 0;
+	CHECK(netrc_eval(big, 300000, &out, &bad) < 0 && errno == E2BIG && bad == 2);
+	free(big);
+	buf_free(&out);
 }
 
 int main(void)

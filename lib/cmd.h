@@ -1,0 +1,25 @@
+/* cmd: the driver's subcommands (`enroot COMMAND`), one file each (lib/cmd_NAME.c). They
+ * are applet code living in lib/ because applets/enroot.c dispatches to them: they print
+ * diagnostics and return the exit status. The configuration is loaded before they run. */
+#ifndef CMD_H
+#define CMD_H
+
+int cmd_info(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+
+/* Usage texts, shown by the command's --help and (first line) on usage errors. */
+extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[];
+
+/* Helpers shared by the commands (lib/cmd_common.c). */
+/* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
+int cmd_forced(int flag);
+/* Does `unsquashfs -s` accept path (a regular file)? Sets errno (EACCES for an unreadable
+ * file, EINVAL for a file that is not squashfs). */
+int cmd_is_image(const char *path);
+/* ENROOT_DATA_PATH/NAME, resolved; NULL with errno when it is not a directory. */
+char *cmd_container_path(const char *name);
+
+#endif

@@ -1,0 +1,59 @@
+/* cmd_common: small pieces shared by the driver's subcommands. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "cmd.h"
+#include "config.h"
+
+int cmd_forced(int flag)
+{
+	return flag || config_enabled("ENROOT_FORCE_OVERRIDE");
+}
+
+int cmd_is_image(const char *path)
+{
+	char *argv[] = {"unsquashfs", "-s", (char *)path, NULL};
+	struct stat st;
+	int fd, status;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return 0;
+	}
+	close(fd);
+	status = child_run(argv, -1, CHILD_DEVNULL, 1);
+	if (status != 0) {
+		errno = status == -1 ? errno : EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
+char *cmd_container_path(const char *name)
+{
+	const char *data = getenv("ENROOT_DATA_PATH");
+	char *path = NULL, *real;
+	struct stat st;
+
+	if (!data || asprintf(&path, "%s/%s", data, name) < 0)
+		return NULL;
+	real = realpath(path, NULL);
+	free(path);
+	if (real && (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		free(real);
+		errno = ENOTDIR;
+		return NULL;
+	}
+	return real;
+}
