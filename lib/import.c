@@ -113,6 +113,9 @@ static int mkdirs(const char *path)
 	return rc;
 }
 
+/* Attempts per blob download (enroot runs them under `parallel --retries 2`). */
+#define FETCH_ATTEMPTS 3
+
 /* Room for a message naming a path. */
 #define WHY_LEN (PATH_MAX + 512)
 
@@ -241,14 +244,21 @@ static void *fetch_thread(void *arg)
 
 	for (;;) {
 		size_t i;
-		int rc;
+		int rc = -1;
 
 		pthread_mutex_lock(&f->mu);
 		i = f->stop ? f->img->nlayers : f->next++;
 		pthread_mutex_unlock(&f->mu);
 		if (i >= f->img->nlayers)
 			break;
-		rc = fetch_blob(f, &r, f->img->layers[i].digest, f->why[i], sizeof(f->why[i]));
+		/* Each download is tried 3 times, as enroot's `parallel --retries 2` does, on top
+		 * of the HTTP retries (ENROOT_TRANSFER_RETRIES) inside one attempt. */
+		for (int t = 0; t < FETCH_ATTEMPTS; t++) {
+			rc = fetch_blob(f, &r, f->img->layers[i].digest, f->why[i],
+					sizeof(f->why[i]));
+			if (!rc || __atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+				break;
+		}
 		pthread_mutex_lock(&f->mu);
 		f->state[i] = rc < 0 ? -1 : 1;
 		f->done++;
@@ -484,8 +494,11 @@ static int docker_open(struct import_job *job, struct docker *d)
 static json_t docker_config(struct docker *d, struct fetcher *f)
 {
 	char why[WHY_LEN];
+	int rc = -1;
 
-	if (fetch_blob(f, &d->r, d->img.config.digest, why, sizeof(why)) < 0) {
+	for (int t = 0; rc < 0 && t < FETCH_ATTEMPTS; t++)
+		rc = fetch_blob(f, &d->r, d->img.config.digest, why, sizeof(why));
+	if (rc < 0) {
 		msg_error("%s", why);
 		return NULL;
 	}
