@@ -13,7 +13,7 @@ umoci cannot write zstd layers, opaque markers on demand, FIFOs or chosen hardli
 layers are written here with tarfile; skopeo pushes the layout (oci:LAYOUT:TAG) as it is.
 
 A layer entry: {"path": P, "type": "file"|"dir"|"symlink"|"hardlink"|"fifo", "mode": M,
-"data": TEXT, "size": N (a file of N zero bytes), "target": T}.  Whiteouts are plain files
+"data": TEXT, "src": HOST-FILE (its content), "size": N (a file of N zero bytes), "target": T}.  Whiteouts are plain files
 named .wh.NAME or .wh..wh..opq.
 """
 import gzip
@@ -64,6 +64,9 @@ def tar_layer(entries):
             src = None
             if kind == "file":
                 data = e.get("data", "").encode()
+                if "src" in e:
+                    with open(e["src"], "rb") as f:
+                        data = f.read()
                 ti.size = e.get("size", len(data))
                 src = Zeros(ti.size) if "size" in e else io.BytesIO(data)
             elif kind == "dir":
