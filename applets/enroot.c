@@ -10,6 +10,7 @@
 #include "applet.h"
 #include "cmd.h"
 #include "config.h"
+#include "digest.h"
 #include "import.h"
 #include "msg.h"
 #include "version.h"
@@ -20,6 +21,7 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "\n"
 			    " Commands:\n"
 			    "   create [options] [--] IMAGE\n"
+			    "   digest [options] [--] URI\n"
 			    "   import [options] [--] URI\n"
 			    "   info\n"
 			    "   list [options]\n"
@@ -67,9 +69,10 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	int config;
 } commands[] = {
-    {"create", cmd_create, 1},	 {"help", cmd_help, 0},	    {"import", import_main, 1},
-    {"info", cmd_info, 1},	 {"list", cmd_list, 1},	    {"load", load_main, 1},
-    {"remove", cmd_remove, 1}, {"start", cmd_start, 1}, {"version", cmd_version, 0},
+    {"create", cmd_create, 1}, {"digest", digest_main, 1}, {"help", cmd_help, 0},
+    {"import", import_main, 1}, {"info", cmd_info, 1},	   {"list", cmd_list, 1},
+    {"load", load_main, 1},	{"remove", cmd_remove, 1}, {"start", cmd_start, 1},
+    {"version", cmd_version, 0},
 };
 
 int enroot_main(int argc, char **argv)

@@ -280,14 +280,18 @@ static int build_headers(const struct http_request *req, int keep_auth, struct c
 	return 0;
 }
 
-/* Log a request for ENROOT_DEBUG, with credentials redacted. */
+/* Log a request for ENROOT_DEBUG, with credentials redacted.  Query strings of redirect
+ * targets are dropped too: CDNs put signatures there (pre-signed URLs). */
 static void debug_request(const struct http_request *req, const char *url, int keep_auth)
 {
-	int auth = 0;
+	int auth = 0, len = (int)strlen(url);
 
 	for (size_t i = 0; keep_auth && req->headers && req->headers[i]; i++)
 		auth |= is_auth_header(req->headers[i]);
-	msg_debug("http: %s %s%s%s", req->method ? req->method : "GET", url,
+	if (strcmp(url, req->url) && strchr(url, '?'))
+		len = (int)(strchr(url, '?') - url);
+	msg_debug("http: %s %.*s%s%s%s", req->method ? req->method : "GET", len, url,
+		  len < (int)strlen(url) ? "?<redacted>" : "",
 		  auth ? " (Authorization: <redacted>)" : "",
 		  keep_auth && req->user ? " (Basic credentials: <redacted>)" : "");
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "http.h"
-#include "json.h"
+#include "manifest.h"
 #include "netrc.h"
 #include "regauth.h"
 #include "registry.h"
@@ -230,31 +230,17 @@ int registry_login(struct registry *r)
 	return ret;
 }
 
-/* The media type of a manifest body: its mediaType field, else the Content-Type. */
-static char *media_type_of(json_t root, const struct http_response *resp)
-{
-	const char *mt = json_string(json_get(root, "mediaType"));
-	const char *ct = http_header(resp, "Content-Type");
-
-	if (mt)
-		return strdup(mt);
-	if (ct)
-		return strndup(ct, strcspn(ct, "; \t"));
-	return strdup("");
-}
-
-/* GET manifests/<ref> into *root (parsed) and *mt; when ref is a digest, the body must hash
- * to it.  digest gets the body's own sha256. */
-static int get_manifest(struct registry *r, const char *ref, json_t *root, char **mt,
-			char digest[REGISTRY_DIGEST_LEN])
+/* GET manifests/<ref> (a digest ref must match the body's sha256, which goes into
+ * img->manifest_digest) and parse it: MANIFEST_IMAGE with img filled, MANIFEST_INDEX with
+ * next set, or -1. */
+static int get_manifest(struct registry *r, const char *ref, struct registry_image *img,
+			char next[REGISTRY_DIGEST_LEN])
 {
 	struct http_request req = {.max_body = REGISTRY_MAX_MANIFEST};
 	struct http_response resp;
-	char *url, hex[SHA256_HEX];
+	char *url, hex[SHA256_HEX], digest[REGISTRY_DIGEST_LEN];
 	int ret = -1;
 
-	*root = NULL;
-	*mt = NULL;
 	if (asprintf(&url, "%s/manifests/%s", r->base, ref) < 0)
 		return fail(r, ENOMEM, "out of memory");
 	if (request(r, "GET", url, accept_all, &req, &resp) < 0) {
@@ -265,138 +251,25 @@ static int get_manifest(struct registry *r, const char *ref, json_t *root, char 
 		status_fail(r, url, &resp);
 	} else {
 		sha256_hex(resp.body.data ? resp.body.data : "", resp.body.len, hex);
-		snprintf(digest, REGISTRY_DIGEST_LEN, "sha256:%s", hex);
+		snprintf(digest, sizeof(digest), "sha256:%s", hex);
 		if (!strncmp(ref, "sha256:", 7) && strcmp(ref, digest))
 			fail(r, EBADMSG, "Manifest digest mismatch: %s is %s", url, digest);
-		else if (!(*root = json_parse(resp.body.data ? resp.body.data : "", resp.body.len,
-					      NULL, 0)) ||
-			 !json_is_object(*root))
-			fail(r, EBADMSG, "Could not parse manifest from %s", url);
-		else if (!(*mt = media_type_of(*root, &resp)))
-			fail(r, ENOMEM, "out of memory");
 		else
-			ret = 0;
-	}
-	if (ret < 0) {
-		json_free(*root);
-		*root = NULL;
+			ret = manifest_parse(resp.body.data ? resp.body.data : "", resp.body.len,
+					     http_header(&resp, "Content-Type"), &r->platform, url,
+					     img, next, r->why, sizeof(r->why));
+		if (ret == MANIFEST_IMAGE)
+			memcpy(img->manifest_digest, digest, sizeof(digest));
 	}
 	http_response_free(&resp);
 	free(url);
 	return ret;
 }
 
-/* How well an index entry's variant fits: 3 exact, 2 unspecified, 1 "v1" when we want
- * none, 0 unusable (another variant may not run here). */
-static int variant_score(const char *want, const char *have)
-{
-	if (!want)
-		return !have ? 3 : !strcmp(have, "v1") ? 1 : 0;
-	if (!have)
-		return 2;
-	return !strcmp(want, have) ? 3 : 0;
-}
-
-/* The best entry of an index for our platform (the first among equals), or NULL.
- * Attestation manifests (vnd.docker.reference.type) and entries without a platform never
- * match. */
-static json_t select_entry(const struct registry *r, json_t manifests)
-{
-	json_t best = NULL;
-	int best_score = 0;
-
-	for (size_t i = 0; i < json_array_len(manifests); i++) {
-		json_t e = json_array_at(manifests, i), p = json_get(e, "platform");
-		const char *os = json_string(json_get(p, "os"));
-		const char *arch = json_string(json_get(p, "architecture"));
-		int score;
-
-		if (json_get(json_get(e, "annotations"), "vnd.docker.reference.type"))
-			continue;
-		if (!os || !arch || strcmp(os, r->platform.os) ||
-		    strcmp(arch, r->platform.architecture))
-			continue;
-		score = variant_score(r->platform.variant, json_string(json_get(p, "variant")));
-		if (score > best_score) {
-			best = e;
-			best_score = score;
-		}
-	}
-	return best;
-}
-
-static int is_index(json_t root, const char *mt)
-{
-	return !strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST) ||
-	       (!*mt && json_is_array(json_get(root, "manifests")));
-}
-
-/* Fill b from a descriptor {digest, mediaType, size}; -1 when the digest is not sha256. */
-static int blob_fill(struct registry_blob *b, json_t desc)
-{
-	const char *d = json_string(json_get(desc, "digest"));
-	const char *mt = json_string(json_get(desc, "mediaType"));
-
-	if (!d || !registry_digest_valid(d))
-		return -1;
-	memcpy(b->digest, d, 72 - 1);
-	b->digest[71] = '\0';
-	b->media_type = mt ? strdup(mt) : NULL;
-	if (json_integer(json_get(desc, "size"), &b->size) < 0 || b->size < 0)
-		b->size = -1;
-	return mt && !b->media_type ? -1 : 0;
-}
-
-/* Take config and layers out of an image manifest (§4.4 step 2). */
-static int parse_manifest(struct registry *r, json_t root, const char *ref,
-			  struct registry_image *img)
-{
-	json_t layers = json_get(root, "layers");
-	size_t n = json_array_len(layers);
-
-	if (json_integer(json_get(root, "schemaVersion"), &(long long){0}) == 0 &&
-	    !json_get(root, "config") && json_get(root, "fsLayers"))
-		return fail(r, ENOTSUP, "Unsupported manifest (schema 1): %s/manifests/%s", r->base,
-			    ref);
-	if (!n || n > 4096 || blob_fill(&img->config, json_get(root, "config")) < 0)
-		return fail(r, EBADMSG, "Could not parse digest information from %s/manifests/%s",
-			    r->base, ref);
-	img->layers = calloc(n, sizeof(*img->layers));
-	if (!img->layers)
-		return fail(r, ENOMEM, "out of memory");
-	for (; img->nlayers < n; img->nlayers++)
-		if (blob_fill(&img->layers[img->nlayers], json_array_at(layers, img->nlayers)) < 0)
-			return fail(r, EBADMSG,
-				    "Could not parse digest information from %s/manifests/%s",
-				    r->base, ref);
-	return 0;
-}
-
-/* Step from an index to the entry for our platform: *ref becomes the entry's digest. */
-static int follow_index(struct registry *r, json_t root, char **ref)
-{
-	json_t e = select_entry(r, json_get(root, "manifests"));
-	const char *d = json_string(json_get(e, "digest"));
-	char *next;
-
-	if (!e)
-		return fail(r, ENOENT, "No image for %s/%s%s%s in %s/manifests/%s", r->platform.os,
-			    r->platform.architecture, r->platform.variant ? "/" : "",
-			    r->platform.variant ? r->platform.variant : "", r->base, *ref);
-	if (!d || !registry_digest_valid(d))
-		return fail(r, EBADMSG, "Invalid digest in index %s/manifests/%s", r->base, *ref);
-	if (!(next = strdup(d)))
-		return fail(r, ENOMEM, "out of memory");
-	free(*ref);
-	*ref = next;
-	return 0;
-}
-
 int registry_resolve(struct registry *r, struct registry_image *img)
 {
-	char *ref, *mt = NULL;
-	json_t root = NULL;
-	int ret = -1;
+	char next[REGISTRY_DIGEST_LEN], *ref;
+	int kind;
 
 	memset(img, 0, sizeof(*img));
 	if (registry_login(r) < 0)
@@ -404,33 +277,24 @@ int registry_resolve(struct registry *r, struct registry_image *img)
 	if (!(ref = strdup(imageref_reference(r->ref))))
 		return fail(r, ENOMEM, "out of memory");
 	for (int depth = 0;; depth++) {
-		if (get_manifest(r, ref, &root, &mt, img->manifest_digest) < 0)
-			break;
-		if (!is_index(root, mt)) {
-			img->manifest_media_type = mt;
+		kind = get_manifest(r, ref, img, next);
+		if (kind == MANIFEST_IMAGE) {
 			img->reference = ref;
-			mt = ref = NULL;
-			ret = parse_manifest(r, root, img->reference, img);
-			break;
+			return 0;
 		}
+		if (kind < 0)
+			break;
 		if (depth >= REGISTRY_MAX_DEPTH) {
 			fail(r, ELOOP, "Image index nesting deeper than %d: %s/manifests/%s",
 			     REGISTRY_MAX_DEPTH, r->base, ref);
 			break;
 		}
-		if (follow_index(r, root, &ref) < 0)
-			break;
-		json_free(root);
-		free(mt);
-		root = NULL;
-		mt = NULL;
+		free(ref);
+		if (!(ref = strdup(next)))
+			return fail(r, ENOMEM, "out of memory");
 	}
-	json_free(root);
-	free(mt);
 	free(ref);
-	if (ret < 0)
-		registry_image_free(img);
-	return ret;
+	return -1;
 }
 
 void registry_image_free(struct registry_image *img)
@@ -494,41 +358,6 @@ int registry_get_blob(struct registry *r, const char *digest,
 		ret = -1;
 	else if (resp.status != 200)
 		ret = status_fail(r, url, &resp);
-	http_response_free(&resp);
-	free(url);
-	return ret;
-}
-
-int registry_get_small_blob(struct registry *r, const char *digest, size_t max, char **data,
-			    size_t *len)
-{
-	struct http_request req = {.max_body = max};
-	struct http_response resp;
-	char *url, hex[SHA256_HEX];
-	int ret = -1;
-
-	*data = NULL;
-	if (!registry_digest_valid(digest))
-		return fail(r, EINVAL, "Invalid digest: %s", digest);
-	if (registry_login(r) < 0)
-		return -1;
-	if (asprintf(&url, "%s/blobs/%s", r->base, digest) < 0)
-		return fail(r, ENOMEM, "out of memory");
-	if (request(r, "GET", url, NULL, &req, &resp) < 0) {
-		if (errno == EFBIG)
-			fail(r, EFBIG, "Blob larger than %zu bytes: %s", max, url);
-	} else if (resp.status != 200) {
-		status_fail(r, url, &resp);
-	} else if (sha256_hex(resp.body.data ? resp.body.data : "", resp.body.len, hex),
-		   strcmp(hex, digest + 7)) {
-		fail(r, EBADMSG, "Checksum mismatch: %s", digest + 7);
-	} else {
-		*data = resp.body.data ? resp.body.data : strdup("");
-		*len = resp.body.len;
-		resp.body.data = NULL;
-		resp.body.len = resp.body.cap = 0;
-		ret = *data ? 0 : fail(r, ENOMEM, "out of memory");
-	}
 	http_response_free(&resp);
 	free(url);
 	return ret;

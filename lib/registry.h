@@ -11,7 +11,7 @@
 #include "imageref.h"
 
 #define REGISTRY_MAX_MANIFEST (4u << 20)  /* bytes of a manifest or index */
-#define REGISTRY_MAX_CONFIG   (64u << 20) /* bytes of an image config */
+#define REGISTRY_MAX_CONFIG   (64u << 20) /* bytes of an image config (by its descriptor) */
 #define REGISTRY_MAX_DEPTH    4		  /* nested indexes followed */
 
 #define REGISTRY_DIGEST_LEN 72 /* "sha256:" + 64 hex + NUL, rounded up */
@@ -67,11 +67,6 @@ int registry_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN]);
 int registry_get_blob(struct registry *r, const char *digest,
 		      int (*sink)(void *ctx, const void *data, size_t len), int (*reset)(void *ctx),
 		      void *ctx);
-
-/* GET a small blob (the image config) into a buffer of at most max bytes, verified against
- * its digest.  *data is malloc'ed and NUL-terminated. */
-int registry_get_small_blob(struct registry *r, const char *digest, size_t max, char **data,
-			    size_t *len);
 
 /* 1 when s is "sha256:" followed by exactly 64 lowercase hex digits. */
 int registry_digest_valid(const char *s);

@@ -19,9 +19,11 @@
 #                                push with skopeo (REGISTRY defaults to $REGISTRY; basic-auth
 #                                registries get the credentials); prints nothing
 #   manifest_digest NAME:TAG [REGISTRY]   the registry's sha256:... for a pushed manifest
-#   oci_index_push NAME:TAG ENTRY...      PUT an OCI index made of ENTRY = REF|OS|ARCH|VARIANT
-#                                (REF a pushed NAME:TAG in the same repository; VARIANT may be
-#                                empty; ARCH "unknown" makes an attestation-like entry)
+#   oci_index_push NAME:TAG ENTRY...      PUT an OCI index made of ENTRY =
+#                                REF|OS|ARCH|VARIANT[|attestation]
+#                                (REF a pushed NAME:TAG in the same repository, image or index;
+#                                VARIANT may be empty; "attestation" adds the
+#                                vnd.docker.reference.type annotation, as buildx does)
 
 REG_SRC=${SRC:?}/tests
 
@@ -192,26 +194,27 @@ manifest_digest() {
 		tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
 }
 
-# The size in bytes of a pushed manifest.
-_manifest_size() {
+# "DIGEST SIZE MEDIATYPE" of a pushed manifest or index, in one request.
+_manifest_info() {
 	local name=$1 ref=$2 reg=$3
-	_registry_curl -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	_registry_curl -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		-H 'Accept: application/vnd.oci.image.index.v1+json' \
 		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-		"$(_registry_url "$reg")/v2/$name/manifests/$ref" | wc -c
+		-w '%header{docker-content-digest} %{size_download} %{content_type}' \
+		"$(_registry_url "$reg")/v2/$name/manifests/$ref"
 }
 
 oci_index_push() {
-	local ref=$1 reg=${REGISTRY} name tag entry eref os arch variant digest size sep="" json
+	local ref=$1 reg=${REGISTRY} name tag entry eref os arch variant attest digest size mt sep="" json
 	shift
 	name=${ref%:*} tag=${ref##*:}
 	json='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":['
 	for entry in "$@"; do
-		IFS='|' read -r eref os arch variant <<<"$entry"
-		digest=$(manifest_digest "$eref" "$reg")
-		size=$(_manifest_size "$name" "${eref##*:}" "$reg")
+		IFS='|' read -r eref os arch variant attest <<<"$entry"
+		read -r digest size mt < <(_manifest_info "$name" "${eref##*:}" "$reg")
 		[ -n "$digest" ] || { echo "oci_index_push: no digest for $eref" >&2; return 1; }
-		json+="$sep{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$digest\",\"size\":$size,"
-		if [ "$arch" = unknown ]; then
+		json+="$sep{\"mediaType\":\"$mt\",\"digest\":\"$digest\",\"size\":$size,"
+		if [ -n "$attest" ]; then
 			json+="\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"},"
 		fi
 		json+="\"platform\":{\"os\":\"$os\",\"architecture\":\"$arch\""

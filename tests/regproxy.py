@@ -7,6 +7,11 @@ It forwards /v2/ requests to the registry and can, on request:
   --anonymous         also issue tokens without credentials (public repositories);
   --fail N:STATUS     answer the first N manifest requests with STATUS (500, 429, ...);
   --retry-after S     add "Retry-After: S" to those failures;
+  --tamper            append a space to every manifest body served (its digest changes);
+  --corrupt-blobs     flip the first byte of every blob body served;
+  --pad-manifests N   append N spaces to every manifest body (to exceed size limits);
+  --cut-blobs N       for the first N blob GETs, send half the body and close the connection;
+  --delay S           wait S seconds before answering a blob GET (to make pulls overlap);
   --redirect          answer manifest and blob requests with a 307 to the same proxy under
                       another host name (localhost instead of 127.0.0.1), as registries do
                       with CDNs; the redirected request must not carry Authorization.
@@ -23,11 +28,13 @@ import re
 import secrets
 import sys
 import threading
+import time
 
 ARGS = None
 TOKENS = {}
 LOCK = threading.Lock()
 FAILS = {"left": 0}
+CUTS = {"left": 0}
 
 
 def log(line):
@@ -92,12 +99,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, body, [("Content-Type", "application/json")])
 
     def forward(self, path):
+        if ARGS.delay and "/blobs/" in path and self.command == "GET":
+            time.sleep(ARGS.delay)
         conn = http.client.HTTPConnection(ARGS.backend_host, ARGS.backend_port, timeout=30)
         hdrs = {k: v for k, v in self.headers.items()
                 if k.lower() not in ("authorization", "host", "connection")}
         conn.request(self.command, path, headers=hdrs)
         r = conn.getresponse()
         body = r.read()
+        if ARGS.tamper and "/manifests/" in path and self.command == "GET":
+            body += b" "
+        if ARGS.pad_manifests and "/manifests/" in path and self.command == "GET":
+            body += b" " * ARGS.pad_manifests
+        cut = False
+        if "/blobs/" in path and self.command == "GET" and r.status == 200:
+            with LOCK:
+                cut = CUTS["left"] > 0
+                CUTS["left"] -= 1 if cut else 0
+        if ARGS.corrupt_blobs and "/blobs/" in path and self.command == "GET" and body:
+            body = bytes([body[0] ^ 0xFF]) + body[1:]
         keep = [(k, v) for k, v in r.getheaders()
                 if k.lower() not in ("content-length", "connection", "transfer-encoding",
                                      "www-authenticate")]
@@ -109,9 +129,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = r.getheader("Content-Length", "0") if self.command == "HEAD" else len(body)
         self.send_header("Content-Length", str(length))
         self.end_headers()
+        auth = "yes" if self.headers.get("Authorization") else "no"
+        if cut:
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            log("%s %s auth=%s %d cut" % (self.command, self.path, auth, r.status))
+            conn.close()
+            return
         if self.command != "HEAD":
             self.wfile.write(body)
-        auth = "yes" if self.headers.get("Authorization") else "no"
         log("%s %s auth=%s %d" % (self.command, self.path, auth, r.status))
         conn.close()
 
@@ -133,7 +160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.reply(ARGS.fail_status, b"try again later\n", hdrs)
         if ARGS.redirect and ("/manifests/" in path or "/blobs/" in path):
             port = self.server.server_address[1]
-            loc = "http://localhost:%d/_redirected%s" % (port, path)
+            loc = "http://%s:%d/_redirected%s" % (ARGS.redirect_host, port, path)
             return self.reply(307, b"", [("Location", loc)])
         self.forward(path)
 
@@ -153,11 +180,19 @@ def main():
     p.add_argument("--fail", default="0:500")
     p.add_argument("--retry-after")
     p.add_argument("--redirect", action="store_true")
+    p.add_argument("--redirect-host", default="localhost",
+                   help="host name in redirects (127.0.0.1 keeps the origin)")
+    p.add_argument("--tamper", action="store_true")
+    p.add_argument("--corrupt-blobs", action="store_true")
+    p.add_argument("--delay", type=float, default=0)
+    p.add_argument("--pad-manifests", type=int, default=0)
+    p.add_argument("--cut-blobs", type=int, default=0)
     ARGS = p.parse_args()
     ARGS.backend_host, port = ARGS.backend.rsplit(":", 1)
     ARGS.backend_port = int(port)
     n, status = ARGS.fail.split(":")
     FAILS["left"] = int(n)
+    CUTS["left"] = ARGS.cut_blobs
     ARGS.fail_status = int(status)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     with open(ARGS.port_file + ".tmp", "w") as f:

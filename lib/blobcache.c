@@ -1,0 +1,343 @@
+/* blobcache: a content-addressed store with per-digest locks and atomic publication. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blobcache.h"
+#include "registry.h"
+#include "sha256.h"
+
+#define STALE_SECONDS 3600
+
+static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	errno = err;
+	return -1;
+}
+
+/* mkdir -p with mode 0700 for the missing components. */
+static int mkdirs(const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return -1;
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		if (!(*s = c))
+			break;
+	}
+	free(p);
+	return 0;
+}
+
+/* Remove temporaries older than STALE_SECONDS (their writer died or hung). */
+static void clean_stale(struct blobcache *c)
+{
+	int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	time_t now = time(NULL);
+	struct dirent *e;
+	struct stat st;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".tmp.") &&
+		    !fstatat(c->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    now - st.st_mtime > STALE_SECONDS)
+			unlinkat(c->dirfd, e->d_name, 0);
+	closedir(d);
+}
+
+int blobcache_open(struct blobcache *c, const char *cache_path)
+{
+	char *abs;
+
+	c->dirfd = -1;
+	if (asprintf(&c->dir, "%s/blobs/sha256", cache_path) < 0) {
+		c->dir = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	if (mkdirs(c->dir) < 0 ||
+	    (c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		int saved = errno;
+		free(c->dir);
+		c->dir = NULL;
+		errno = saved;
+		return -1;
+	}
+	/* Absolute paths for the callers that print or hand them on. */
+	if ((abs = realpath(c->dir, NULL))) {
+		free(c->dir);
+		c->dir = abs;
+	}
+	clean_stale(c);
+	return 0;
+}
+
+void blobcache_close(struct blobcache *c)
+{
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	free(c->dir);
+	c->dir = NULL;
+	c->dirfd = -1;
+}
+
+char *blobcache_path(const struct blobcache *c, const char *digest)
+{
+	char *p;
+
+	return asprintf(&p, "%s/%s", c->dir, digest + 7) < 0 ? NULL : p;
+}
+
+int blobcache_has(struct blobcache *c, const char *digest, long long size)
+{
+	struct stat st;
+
+	if (!registry_digest_valid(digest)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fstatat(c->dirfd, digest + 7, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode) || (size >= 0 && st.st_size != size))
+		return 0;
+	return 1;
+}
+
+int blobcache_open_blob(struct blobcache *c, const char *digest)
+{
+	if (!registry_digest_valid(digest)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return openat(c->dirfd, digest + 7, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A download in progress: the temporary file and the running hash. */
+struct writer {
+	int fd;
+	struct sha256 hash;
+	long long written, limit; /* limit < 0: none */
+};
+
+static int writer_sink(void *ctx, const void *data, size_t len)
+{
+	struct writer *w = ctx;
+	const char *p = data;
+
+	if (w->limit >= 0 && (long long)len > w->limit - w->written) {
+		errno = EFBIG;
+		return -1;
+	}
+	sha256_update(&w->hash, data, len);
+	w->written += (long long)len;
+	while (len) {
+		ssize_t n = write(w->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int writer_reset(void *ctx)
+{
+	struct writer *w = ctx;
+
+	if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+		return -1;
+	sha256_init(&w->hash);
+	w->written = 0;
+	return 0;
+}
+
+/* Remove <hex>.tmp.* left by writers that died: we hold the digest's lock, so none is live. */
+static void clean_digest_temps(struct blobcache *c, const char *hex)
+{
+	int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	size_t n = strlen(hex);
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, hex, n) && !strncmp(e->d_name + n, ".tmp.", 5))
+			unlinkat(c->dirfd, e->d_name, 0);
+	closedir(d);
+}
+
+/* Take the per-digest lock (blocking); returns its fd. */
+static int lock_digest(struct blobcache *c, const char *hex)
+{
+	char name[SHA256_HEX + 8];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.lock", hex);
+	fd = openat(c->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Check the finished download and publish it: fsync, 0640, rename to <hex>. */
+static int publish(struct blobcache *c, struct writer *w, const char *tmp, const char *hex,
+		   long long size, char *why, size_t whylen)
+{
+	unsigned char d[SHA256_LEN];
+	char got[SHA256_HEX];
+
+	sha256_final(&w->hash, d);
+	sha256_tohex(d, got);
+	if (strcmp(got, hex))
+		return fail(why, whylen, EBADMSG, "Checksum mismatch: %s", hex);
+	if (size >= 0 && w->written != size)
+		return fail(why, whylen, EBADMSG, "Size mismatch: %s (%lld bytes, expected %lld)",
+			    hex, w->written, size);
+	if (fsync(w->fd) < 0 || fchmod(w->fd, 0640) < 0 ||
+	    renameat(c->dirfd, tmp, c->dirfd, hex) < 0)
+		return fail(why, whylen, errno, "failed to store blob %s: %s", hex,
+			    strerror(errno));
+	fsync(c->dirfd);
+	return 0;
+}
+
+/* Download digest into a temporary and publish it; the caller holds the lock. */
+static int download(struct blobcache *c, const char *digest, long long size,
+		    blobcache_fetch_fn fetch, void *arg, char *why, size_t whylen)
+{
+	const char *hex = digest + 7;
+	struct writer w = {.limit = size};
+	char tmp[SHA256_HEX + 16], *path;
+	int ret = -1, saved;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", hex);
+	if (asprintf(&path, "%s/%s", c->dir, tmp) < 0)
+		return fail(why, whylen, ENOMEM, "out of memory");
+	w.fd = mkostemp(path, O_CLOEXEC);
+	if (w.fd < 0) {
+		saved = errno;
+		free(path);
+		return fail(why, whylen, saved, "failed to create temporary file in %s: %s", c->dir,
+			    strerror(saved));
+	}
+	memcpy(tmp, path + strlen(c->dir) + 1, strlen(tmp));
+	sha256_init(&w.hash);
+	if (fetch(arg, digest, writer_sink, writer_reset, &w, why, whylen) == 0)
+		ret = publish(c, &w, tmp, hex, size, why, whylen);
+	saved = errno;
+	close(w.fd);
+	if (ret < 0)
+		unlinkat(c->dirfd, tmp, 0);
+	free(path);
+	errno = saved;
+	return ret;
+}
+
+int blobcache_get(struct blobcache *c, const char *digest, long long size, blobcache_fetch_fn fetch,
+		  void *arg, char *why, size_t whylen)
+{
+	int lock, have, ret, saved;
+
+	have = blobcache_has(c, digest, size);
+	if (have < 0)
+		return fail(why, whylen, errno, "failed to look up %s in %s: %s", digest, c->dir,
+			    strerror(errno));
+	if (have)
+		return BLOBCACHE_HIT;
+	lock = lock_digest(c, digest + 7);
+	if (lock < 0)
+		return fail(why, whylen, errno, "failed to lock %s in %s: %s", digest, c->dir,
+			    strerror(errno));
+	/* Another process may have stored it while we waited; a wrong-sized leftover is
+	 * replaced by the verified download's rename. */
+	have = blobcache_has(c, digest, size);
+	if (have > 0) {
+		ret = BLOBCACHE_HIT;
+	} else {
+		clean_digest_temps(c, digest + 7);
+		ret = download(c, digest, size, fetch, arg, why, whylen);
+		if (ret == 0)
+			ret = BLOBCACHE_FETCHED;
+	}
+	saved = errno;
+	close(lock);
+	errno = saved;
+	return ret;
+}
+
+int blobcache_verify(struct blobcache *c, const char *digest)
+{
+	unsigned char buf[65536], d[SHA256_LEN];
+	char got[SHA256_HEX];
+	struct sha256 h;
+	ssize_t n;
+	int fd = blobcache_open_blob(c, digest), saved;
+
+	if (fd < 0)
+		return -1;
+	sha256_init(&h);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		sha256_update(&h, buf, (size_t)n);
+	}
+	close(fd);
+	sha256_final(&h, d);
+	sha256_tohex(d, got);
+	if (!strcmp(got, digest + 7))
+		return 0;
+	unlinkat(c->dirfd, digest + 7, 0);
+	errno = EBADMSG;
+	return -1;
+}
