@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blobcache.h"
 #include "guard.h"
 #include "imageref.h"
 #include "imgconfig.h"
@@ -123,7 +124,7 @@ static int mkdirs(const char *path)
 struct fetcher {
 	struct registry *r;
 	const struct registry_image *img;
-	const char *cache;
+	struct blobcache *bc;
 	int tty;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -134,10 +135,16 @@ struct fetcher {
 	unsigned long long bytes;
 };
 
+/* What blobcache's fetcher writes through: its sink, plus our progress and stop check. */
 struct sink {
-	int fd;
-	struct sha256 sha;
+	int (*sink)(void *ctx, const void *data, size_t len);
+	void *ctx;
 	struct fetcher *f;
+};
+
+struct fetch_arg {
+	struct fetcher *f;
+	struct registry *r;
 };
 
 static void progress(struct fetcher *f, const char *what)
@@ -156,18 +163,11 @@ static void progress(struct fetcher *f, const char *what)
 static int sink_write(void *ctx, const void *data, size_t len)
 {
 	struct sink *s = ctx;
-	const char *p = data;
 
 	if (__atomic_load_n(&s->f->stop, __ATOMIC_RELAXED))
 		return errno = ECANCELED, -1;
-	sha256_update(&s->sha, data, len);
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(s->fd, p + off, len - off);
-
-		if (n < 0 && errno != EINTR)
-			return -1;
-		off += n > 0 ? (size_t)n : 0;
-	}
+	if (s->sink(s->ctx, data, len) < 0)
+		return -1;
 	pthread_mutex_lock(&s->f->mu);
 	s->f->bytes += len;
 	progress(s->f, "Downloading");
@@ -175,65 +175,35 @@ static int sink_write(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
-static int sink_reset(void *ctx)
+/* blobcache's fetcher: the registry GET, streamed through our sink. */
+static int fetch_from_registry(void *arg, const char *digest,
+			       int (*sink)(void *ctx, const void *data, size_t len),
+			       int (*reset)(void *ctx), void *ctx, char *why, size_t whylen)
 {
-	struct sink *s = ctx;
+	struct fetch_arg *a = arg;
+	struct sink s = {sink, ctx, a->f};
 
-	sha256_init(&s->sha);
-	if (ftruncate(s->fd, 0) < 0 || lseek(s->fd, 0, SEEK_SET) < 0)
-		return -1;
-	return 0;
+	if (registry_get_blob(a->r, digest, sink_write, reset, &s) == 0)
+		return 0;
+	snprintf(why, whylen, "%s", a->r->why);
+	return -1;
 }
 
-/* Check the download's digest and publish it as CACHE/<hex> (never replacing one). */
-static int finish_blob(struct sink *s, const char *tmp, const char *path, const char *hex,
-		       char *why, size_t whylen)
+/* Make blob B present in the cache (lib/blobcache: verified, locked against concurrent
+ * writers, atomic), tried FETCH_ATTEMPTS times as enroot's `parallel --retries 2` does, on
+ * top of the HTTP retries (ENROOT_TRANSFER_RETRIES) inside one attempt. */
+static int fetch_blob(struct fetcher *f, struct registry *r, const struct registry_blob *b,
+		      char *why, size_t whylen)
 {
-	unsigned char d[SHA256_LEN];
-	char got[SHA256_HEX];
-
-	sha256_final(&s->sha, d);
-	sha256_tohex(d, got);
-	if (strcmp(got, hex)) {
-		snprintf(why, whylen, "Checksum mismatch: %s", hex);
-		return errno = EBADMSG, -1;
-	}
-	if (fdatasync(s->fd) < 0 || fchmod(s->fd, 0640) < 0) {
-		snprintf(why, whylen, "failed to write: %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (link(tmp, path) < 0 && errno != EEXIST) {
-		snprintf(why, whylen, "failed to create: %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Download DIGEST into the cache unless it is there, verifying it on the way (spec §4.5). */
-static int fetch_blob(struct fetcher *f, struct registry *r, const char *digest, char *why,
-		      size_t whylen)
-{
-	const char *hex = digest + 7;
-	char path[PATH_MAX], tmp[PATH_MAX + 16];
-	struct sink s = {.f = f};
+	struct fetch_arg a = {f, r};
 	int rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", f->cache, hex);
-	if (!access(path, F_OK))
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	if ((s.fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		snprintf(why, whylen, "failed to create: %s: %s", tmp, strerror(errno));
-		return -1;
+	for (int t = 0; rc < 0 && t < FETCH_ATTEMPTS; t++) {
+		rc = blobcache_get(f->bc, b->digest, b->size, fetch_from_registry, &a, why, whylen);
+		if (__atomic_load_n(&f->stop, __ATOMIC_RELAXED))
+			break;
 	}
-	sha256_init(&s.sha);
-	if (registry_get_blob(r, digest, sink_write, sink_reset, &s) < 0)
-		snprintf(why, whylen, "%s", r->why);
-	else
-		rc = finish_blob(&s, tmp, path, hex, why, whylen);
-	close(s.fd);
-	unlink(tmp);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* A download thread: claim the next layer, fetch it, report; until none is left. */
@@ -244,21 +214,14 @@ static void *fetch_thread(void *arg)
 
 	for (;;) {
 		size_t i;
-		int rc = -1;
+		int rc;
 
 		pthread_mutex_lock(&f->mu);
 		i = f->stop ? f->img->nlayers : f->next++;
 		pthread_mutex_unlock(&f->mu);
 		if (i >= f->img->nlayers)
 			break;
-		/* Each download is tried 3 times, as enroot's `parallel --retries 2` does, on top
-		 * of the HTTP retries (ENROOT_TRANSFER_RETRIES) inside one attempt. */
-		for (int t = 0; t < FETCH_ATTEMPTS; t++) {
-			rc = fetch_blob(f, &r, f->img->layers[i].digest, f->why[i],
-					sizeof(f->why[i]));
-			if (!rc || __atomic_load_n(&f->stop, __ATOMIC_RELAXED))
-				break;
-		}
+		rc = fetch_blob(f, &r, &f->img->layers[i], f->why[i], sizeof(f->why[i]));
 		pthread_mutex_lock(&f->mu);
 		f->state[i] = rc < 0 ? -1 : 1;
 		f->done++;
@@ -312,19 +275,17 @@ static void warn_entry(void *ctx, const char *path, const char *reason)
 }
 
 /* Apply the cached blob B onto the tree ROOT_FD (spec §4.6, in user space). */
-static int apply_layer(int root_fd, const char *cache, const struct registry_blob *b)
+static int apply_layer(int root_fd, struct blobcache *bc, const struct registry_blob *b)
 {
 	int comp = b->media_type ? layer_media_type(b->media_type) : -1;
 	struct layer_opts o = {comp < 0 ? LAYER_AUTO : (enum layer_compression)comp, 0, warn_entry,
 			       NULL};
 	struct layer_stats st;
 	struct layer_error err;
-	char path[PATH_MAX];
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "%s/%s", cache, b->digest + 7);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		msg_error("failed to open: %s:", path);
+	if ((fd = blobcache_open_blob(bc, b->digest)) < 0) {
+		msg_error("failed to open: %s in the cache:", b->digest);
 		return -1;
 	}
 	rc = layer_apply(fd, root_fd, &o, &st, &err);
@@ -352,7 +313,7 @@ static int fetch_and_apply(struct fetcher *f, int root_fd)
 		if (fetch_wait(f, i) < 0) {
 			msg_error("%s", f->why[i]);
 			rc = -1;
-		} else if (apply_layer(root_fd, f->cache, &f->img->layers[i]) < 0) {
+		} else if (apply_layer(root_fd, f->bc, &f->img->layers[i]) < 0) {
 			rc = -1;
 		}
 	}
@@ -367,17 +328,16 @@ static int fetch_and_apply(struct fetcher *f, int root_fd)
 }
 
 /* Read the cached config blob (bounded) and parse it. */
-static json_t load_config(const char *cache, const char *digest)
+static json_t load_config(struct blobcache *bc, const char *digest)
 {
 	struct buf b = BUF_INIT;
-	char path[PATH_MAX], err[256];
+	char err[256];
 	json_t cfg;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", cache, digest + 7);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	if ((fd = blobcache_open_blob(bc, digest)) < 0 ||
 	    buf_read_fd(&b, fd, REGISTRY_MAX_CONFIG) < 0) {
-		msg_error("failed to read image configuration: %s:", path);
+		msg_error("failed to read image configuration: %s:", digest);
 		if (fd >= 0)
 			close(fd);
 		buf_free(&b);
@@ -423,17 +383,12 @@ static int configure(const char *rootfs, json_t cfg, const char *provenance, con
 }
 
 /* Count the blobs (config and layers) missing from the cache, for enroot's message. */
-static size_t count_missing(const char *cache, const struct registry_image *img)
+static size_t count_missing(struct blobcache *bc, const struct registry_image *img)
 {
-	char path[PATH_MAX];
-	size_t n = 0;
+	size_t n = blobcache_has(bc, img->config.digest, img->config.size) != 1;
 
-	snprintf(path, sizeof(path), "%s/%s", cache, img->config.digest + 7);
-	n += access(path, F_OK) != 0;
-	for (size_t i = 0; i < img->nlayers; i++) {
-		snprintf(path, sizeof(path), "%s/%s", cache, img->layers[i].digest + 7);
-		n += access(path, F_OK) != 0;
-	}
+	for (size_t i = 0; i < img->nlayers; i++)
+		n += blobcache_has(bc, img->layers[i].digest, img->layers[i].size) != 1;
 	return n;
 }
 
@@ -442,8 +397,9 @@ struct docker {
 	struct imageref_platform plat;
 	struct registry r;
 	struct registry_image img;
+	struct blobcache bc;
 	char *creds, *cache;
-	int opened, resolved;
+	int opened, resolved, cached;
 };
 
 static void docker_close(struct docker *d)
@@ -452,6 +408,8 @@ static void docker_close(struct docker *d)
 		registry_image_free(&d->img);
 	if (d->opened)
 		registry_close(&d->r);
+	if (d->cached)
+		blobcache_close(&d->bc);
 	imageref_free(&d->ref);
 	free(d->creds);
 	free(d->cache);
@@ -472,8 +430,9 @@ static int docker_open(struct import_job *job, struct docker *d)
 	if (!cfgdir || !d->cache || asprintf(&d->creds, "%s/.credentials", cfgdir) < 0)
 		die("out of memory");
 	free(cfgdir);
-	if (mkdirs(d->cache) < 0)
-		die("failed to create directory: %s:", d->cache);
+	if (mkdirs(d->cache) < 0 || blobcache_open(&d->bc, d->cache) < 0)
+		die("failed to open the cache: %s:", d->cache);
+	d->cached = 1;
 	if (imageref_default_user(&d->ref, d->creds) < 0)
 		die("failed to read: %s:", d->creds);
 	msg_info("Fetching image manifest");
@@ -494,15 +453,16 @@ static int docker_open(struct import_job *job, struct docker *d)
 static json_t docker_config(struct docker *d, struct fetcher *f)
 {
 	char why[WHY_LEN];
-	int rc = -1;
 
-	for (int t = 0; rc < 0 && t < FETCH_ATTEMPTS; t++)
-		rc = fetch_blob(f, &d->r, d->img.config.digest, why, sizeof(why));
-	if (rc < 0) {
+	if (d->img.config.size > (long long)REGISTRY_MAX_CONFIG) {
+		msg_error("Image configuration too large: %lld bytes", d->img.config.size);
+		return NULL;
+	}
+	if (fetch_blob(f, &d->r, &d->img.config, why, sizeof(why)) < 0) {
 		msg_error("%s", why);
 		return NULL;
 	}
-	return load_config(d->cache, d->img.config.digest);
+	return load_config(&d->bc, d->img.config.digest);
 }
 
 static int build_docker(struct import_job *job)
@@ -518,10 +478,10 @@ static int build_docker(struct import_job *job)
 		goto out;
 	f.r = &d.r;
 	f.img = &d.img;
-	f.cache = d.cache;
+	f.bc = &d.bc;
 	pthread_mutex_init(&f.mu, NULL);
 	pthread_cond_init(&f.cv, NULL);
-	missing = count_missing(d.cache, &d.img);
+	missing = count_missing(&d.bc, &d.img);
 	if (missing)
 		msg_info("Downloading %zu missing layers...", missing);
 	else
