@@ -13,14 +13,14 @@
 #include "msg.h"
 
 static const char usage[] =
-	"usage: enroot-hook NAME\n"
-	"\n"
-	"Run the standard hook NAME (aptfix, cgroups, devices, home, localtime, shadow, nvidia,\n"
-	"mellanox) on the container being started: it reads ENROOT_ROOTFS, ENROOT_ENVIRON and\n"
-	"ENROOT_MOUNTS from the environment, as hooks do. With --stub, print the hooks.d file\n"
-	"for NAME instead.\n"
-	"\n"
-	"  --stub  print the stub file of NAME\n";
+    "usage: enroot-hook NAME\n"
+    "\n"
+    "Run the standard hook NAME (aptfix, cgroups, devices, home, localtime, shadow, nvidia,\n"
+    "mellanox) on the container being started: it reads ENROOT_ROOTFS, ENROOT_ENVIRON and\n"
+    "ENROOT_MOUNTS from the environment, as hooks do. With --stub, print the hooks.d file\n"
+    "for NAME instead.\n"
+    "\n"
+    "  --stub  print the stub file of NAME\n";
 
 int enroot_hook_main(int argc, char **argv)
 {

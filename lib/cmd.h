@@ -19,6 +19,8 @@ int cmd_forced(int flag);
 /* Does `unsquashfs -s` accept path (a regular file)? Sets errno (EACCES for an unreadable
  * file, EINVAL for a file that is not squashfs). */
 int cmd_is_image(const char *path);
+/* Does path start with a squashfs 4.0 superblock? (No process: the start path uses it.) */
+int cmd_is_squashfs(const char *path);
 /* ENROOT_DATA_PATH/NAME, resolved; NULL with errno when it is not a directory. */
 char *cmd_container_path(const char *name);
 

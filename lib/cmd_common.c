@@ -57,3 +57,18 @@ char *cmd_container_path(const char *name)
 	}
 	return real;
 }
+
+int cmd_is_squashfs(const char *path)
+{
+	unsigned char sb[32];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+
+	if (fd < 0)
+		return 0;
+	/* Superblock: magic "hsqs", then at offset 28 the major version (4). */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, sb, sizeof(sb)) == sizeof(sb))
+		ok = !memcmp(sb, "hsqs", 4) && sb[28] == 4 && sb[29] == 0;
+	close(fd);
+	return ok;
+}

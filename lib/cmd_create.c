@@ -3,6 +3,7 @@
  * (setuid, setgid, group/other write), make everything readable and deletable by the owner,
  * then rename into place, so a failed create leaves nothing behind. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/openat2.h>
@@ -67,8 +68,8 @@ static const char *skip_fields(const char *s, int n)
 static int fix_entry(int root, const char *rel, int mode, int isdir)
 {
 	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-					  RESOLVE_NO_MAGICLINKS};
+			       .resolve =
+				   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 	char proc[64];
 	struct stat st;
 	int fd, rc = 0;
@@ -102,37 +103,53 @@ static int fix_line(int root, char *line)
 	return fix_entry(root, path + (*path == '/'), mode, line[0] == 'd');
 }
 
-/* Restore every mode from the image listing into the tree at dir. */
-static int fix_modes(const char *image, const char *dir)
+/* Start `unsquashfs -lls` on image in the background, its listing into a file at path
+ * (so it runs while the extraction does). Returns its pid and the file's fd. */
+static pid_t start_listing(const char *image, const char *path, int *fd)
 {
 	char *argv[] = {"unsquashfs", "-lls", "-d", "", (char *)image, NULL};
-	int fds[2], root, rc = 0, status;
-	char *line = NULL;
-	size_t cap = 0;
 	pid_t pid;
-	FILE *f;
 
-	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 || pipe2(fds, O_CLOEXEC) < 0)
+	*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (*fd < 0)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		dup2(fds[1], 1);
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (dup2(*fd, 1) < 0 || null < 0 || dup2(null, 2) < 0)
+			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	close(fds[1]);
-	f = fdopen(fds[0], "re");
+	return pid;
+}
+
+/* Wait for the listing (*pid, then reaped: -1), then restore every mode it shows into the
+ * tree at dir. Without a listing (run as root) there is nothing to do. */
+static int fix_modes(pid_t *pid, int fd, const char *dir)
+{
+	int root, rc = 0, status, w;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (fd < 0)
+		return geteuid() == 0 ? 0 : -1;
+	w = *pid < 0 ? -1 : waitpid(*pid, &status, 0);
+	*pid = -1;
+	if (w < 0 || status != 0)
+		return -1;
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	f = root >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? fdopen(dup(fd), "re") : NULL;
 	while (f && getline(&line, &cap, f) >= 0)
 		if (fix_line(root, line) < 0 && rc == 0)
 			rc = -1;
 	free(line);
 	if (f)
 		fclose(f);
-	close(root);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || status != 0)
-		return -1;
-	return rc;
+	if (root >= 0)
+		close(root);
+	return f ? rc : -1;
 }
 
 /* Cap RLIMIT_NOFILE at 2^26: squashfs-tools misbehaves with huge limits. */
@@ -171,21 +188,23 @@ static int unsquash(const char *image, const char *dest)
 /* Extract into DATA/.NAME.XXXXXX/rootfs, fix modes, rename to target. */
 static int extract(const char *image, const char *data, const char *name, const char *target)
 {
-	char *tmp = NULL, *dest = NULL, *bad = NULL;
-	int status, rc = 1;
+	char *tmp = NULL, *dest = NULL, *list = NULL, *bad = NULL;
+	int status, rc = 1, lfd = -1;
+	pid_t lpid = -1;
 
 	if (asprintf(&tmp, "%s/.%s.XXXXXX", data, name) < 0 || !mkdtemp(tmp) ||
-	    asprintf(&dest, "%s/rootfs", tmp) < 0) {
+	    asprintf(&dest, "%s/rootfs", tmp) < 0 || asprintf(&list, "%s/list", tmp) < 0) {
 		msg_error("failed to create directory: %s/.%s:", data, name);
 		goto out;
 	}
+	/* Run as root, unsquashfs keeps every mode itself and root can delete anything. */
+	if (geteuid() != 0)
+		lpid = start_listing(image, list, &lfd);
 	status = unsquash(image, dest);
 	if (status != 0) {
 		msg_error("failed to extract image: %s", image);
-		rc = status > 0 ? child_code(status) : 1;
-		if (rc == 0)
-			rc = 1;
-	} else if (fix_modes(image, dest) < 0) {
+		rc = status > 0 && child_code(status) ? child_code(status) : 1;
+	} else if (fix_modes(&lpid, lfd, dest) < 0) {
 		msg_error("failed to fix permissions: %s:", dest);
 	} else if (rename(dest, target) < 0) {
 		msg_error("failed to rename: %s:", target);
@@ -193,11 +212,18 @@ static int extract(const char *image, const char *data, const char *name, const 
 		rc = 0;
 	}
 out:
+	if (lpid > 0) {
+		kill(lpid, SIGKILL);
+		waitpid(lpid, NULL, 0);
+	}
+	if (lfd >= 0)
+		close(lfd);
 	if (tmp && rmtree(tmp, &bad) < 0 && errno != ENOENT)
 		msg_warn("failed to remove: %s:", bad ? bad : tmp);
 	free(bad);
 	free(tmp);
 	free(dest);
+	free(list);
 	return rc;
 }
 
@@ -260,7 +286,9 @@ int cmd_create(int argc, char **argv)
 	if (argc - p.ind != 1)
 		usage_exit(cmd_create_usage, 1);
 	image = realpath(argv[p.ind], NULL);
-	if (!image || !cmd_is_image(image)) {
+	if (!image || !cmd_is_squashfs(image)) {
+		if (image && access(image, R_OK) == 0)
+			errno = EINVAL;
 		if (errno == EINVAL)
 			die("Invalid image format: %s", argv[p.ind]);
 		die("failed to open: %s:", argv[p.ind]);

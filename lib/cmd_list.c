@@ -183,8 +183,9 @@ static char *ps_stat(pid_t pid, const char *stat, const char *status)
 	long nice = 0, threads = 1;
 	const char *rp = strrchr(stat, ')');
 
-	if (rp && sscanf(rp + 2, "%c %d %d %d %d %d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %ld %ld",
-			 &st, &ppid, &pgrp, &sid, &tty, &tpgid, &nice, &threads) == 8) {
+	if (rp &&
+	    sscanf(rp + 2, "%c %d %d %d %d %d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %ld %ld", &st,
+		   &ppid, &pgrp, &sid, &tty, &tpgid, &nice, &threads) == 8) {
 		const char *lck = strstr(status, "VmLck:");
 		if (nice < 0)
 			strcat(flags, "<");
@@ -217,8 +218,11 @@ static double age(const char *stat)
 		fclose(f);
 	}
 	if (rp)
-		sscanf(rp + 2, "%*c" "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-			       "%*s %*s %*s %llu", &start);
+		sscanf(rp + 2,
+		       "%*c"
+		       "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+		       "%*s %*s %*s %llu",
+		       &start);
 	return up - (double)start / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -386,8 +390,8 @@ static int cmp_row(const void *a, const void *b)
 /* Print like `column -t`: cells padded to the column width, two spaces apart. */
 static void print_table(struct table *t)
 {
-	static const char *const head[NCOL] = {"NAME",    "PID",  "COMM",  "STATE",  "STARTED",
-						"TIME",    "MNTNS", "USERNS", "COMMAND"};
+	static const char *const head[NCOL] = {"NAME", "PID",	"COMM",	  "STATE",  "STARTED",
+					       "TIME", "MNTNS", "USERNS", "COMMAND"};
 	size_t w[NCOL];
 
 	for (int c = 0; c < NCOL; c++) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,60 +30,89 @@
 #include "hooks.h"
 #include "login.h"
 #include "mounts.h"
+#include "nswait.h"
 #include "msg.h"
 #include "opt.h"
 #include "pivot.h"
 #include "seccomp.h"
+#include "squashmount.h"
 #include "userns.h"
 #include "xwrap.h"
 
 const char cmd_start_usage[] =
-	"Usage: enroot start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
-	"\n"
-	"Start a container and invoke the command script within its root filesystem.\n"
-	"Command and arguments are passed to the script as input parameters.\n"
-	"\n"
-	"In the absence of a command script and if a command was given, it will be executed\n"
-	"directly. Otherwise, an interactive shell will be started within the container.\n"
-	"\n"
-	" Options:\n"
-	"   -c, --conf CONFIG    Specify a configuration script to run before the container starts\n"
-	"   -e, --env KEY[=VAL]  Export an environment variable inside the container\n"
-	"       --rc SCRIPT      Override the command script inside the container\n"
-	"   -r, --root           Ask to be remapped to root inside the container\n"
-	"   -w, --rw             Make the container root filesystem writable\n"
-	"   -m, --mount FSTAB    Perform a mount from the host inside the container (colon-separated)\n"
-	"       --net            Unshare the network namespace\n"
-	"       --ipc            Unshare the IPC namespace\n"
-	"       --uts            Unshare the UTS namespace\n"
-	"       --pid            Unshare the PID namespace (not supported yet)\n";
+    "Usage: enroot start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
+    "\n"
+    "Start a container and invoke the command script within its root filesystem.\n"
+    "Command and arguments are passed to the script as input parameters.\n"
+    "\n"
+    "In the absence of a command script and if a command was given, it will be executed\n"
+    "directly. Otherwise, an interactive shell will be started within the container.\n"
+    "\n"
+    " Options:\n"
+    "   -c, --conf CONFIG    Specify a configuration script to run before the container starts\n"
+    "   -e, --env KEY[=VAL]  Export an environment variable inside the container\n"
+    "       --rc SCRIPT      Override the command script inside the container\n"
+    "   -r, --root           Ask to be remapped to root inside the container\n"
+    "   -w, --rw             Make the container root filesystem writable\n"
+    "   -m, --mount FSTAB    Perform a mount from the host inside the container (colon-separated)\n"
+    "       --net            Unshare the network namespace\n"
+    "       --ipc            Unshare the IPC namespace\n"
+    "       --uts            Unshare the UTS namespace\n"
+    "       --pid            Unshare the PID namespace\n";
 
 struct start {
 	const char *conf, *rcfile, *rootfs_arg;
 	char *rootfs, *runtime, *envpath, *fstabpath;
+	char *image; /* a squashfs file started directly (§8.3) */
 	char **envs, **mounts;
 	int nenvs, nmounts;
 	char **cmd;
 	unsigned ns;
-	struct buf env;	   /* the environment file being built */
-	struct buf fstab;  /* pass -1 / pass 0 mount text */
-	struct buf extra;  /* mounts() of the config script */
-	struct buf rc;	   /* rc() body or --rc contents */
+	struct buf env;	  /* the environment file being built */
+	struct buf fstab; /* pass -1 / pass 0 mount text */
+	struct buf extra; /* mounts() of the config script */
+	struct buf rc;	  /* rc() body or --rc contents */
 	int have_rc;
-	pid_t conf_pid;	   /* the bash running --conf */
+	pid_t conf_pid; /* the bash running --conf */
 	int conf_go, conf_mounts, conf_rc;
 	int lock_fd;
 };
 
 enum { O_CONF = 1, O_ENV, O_RC, O_ROOT, O_RW, O_MOUNT, O_NET, O_IPC, O_UTS, O_PID };
 
+/* §2.1: the directives of the config script, then the CLI flags, which win. */
+static void apply_flags(struct start *s, const int flags[])
+{
+	if (s->conf) {
+		struct stat st;
+		char *bad = NULL;
+		if (stat(s->conf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    config_directives(s->conf, &bad) != CONFIG_OK)
+			die("failed to read: %s:", s->conf);
+		free(bad);
+	}
+	static const char *const names[] = {
+	    [O_ROOT] = "ENROOT_REMAP_ROOT", [O_RW] = "ENROOT_ROOTFS_WRITABLE",
+	    [O_NET] = "ENROOT_UNSHARE_NET", [O_IPC] = "ENROOT_UNSHARE_IPC",
+	    [O_UTS] = "ENROOT_UNSHARE_UTS", [O_PID] = "ENROOT_UNSHARE_PID"};
+	for (int i = O_ROOT; i <= O_PID; i++)
+		if (names[i] && flags[i])
+			setenv(names[i], "y", 1);
+}
+
 static void parse(struct start *s, int argc, char **argv)
 {
-	static const struct opt opts[] = {
-		{"conf", 'c', 1, O_CONF}, {"env", 'e', 1, O_ENV},  {"rc", 0, 1, O_RC},
-		{"root", 'r', 0, O_ROOT}, {"rw", 'w', 0, O_RW},	   {"mount", 'm', 1, O_MOUNT},
-		{"net", 0, 0, O_NET},	  {"ipc", 0, 0, O_IPC},	   {"uts", 0, 0, O_UTS},
-		{"pid", 0, 0, O_PID},	  {0}};
+	static const struct opt opts[] = {{"conf", 'c', 1, O_CONF},
+					  {"env", 'e', 1, O_ENV},
+					  {"rc", 0, 1, O_RC},
+					  {"root", 'r', 0, O_ROOT},
+					  {"rw", 'w', 0, O_RW},
+					  {"mount", 'm', 1, O_MOUNT},
+					  {"net", 0, 0, O_NET},
+					  {"ipc", 0, 0, O_IPC},
+					  {"uts", 0, 0, O_UTS},
+					  {"pid", 0, 0, O_PID},
+					  {0}};
 	struct optparse p;
 	int o, flags[O_PID + 1] = {0};
 
@@ -109,24 +139,7 @@ static void parse(struct start *s, int argc, char **argv)
 		usage_exit(cmd_start_usage, 1);
 	s->rootfs_arg = argv[p.ind];
 	s->cmd = argv + p.ind + 1;
-	/* §2.1: directives of the config script, then the CLI flags win. */
-	if (s->conf) {
-		struct stat st;
-		char *bad = NULL;
-		if (stat(s->conf, &st) == 0 && S_ISREG(st.st_mode) &&
-		    config_directives(s->conf, &bad) != CONFIG_OK)
-			die("failed to read: %s:", s->conf);
-		free(bad);
-	}
-	static const char *const names[] = {[O_ROOT] = "ENROOT_REMAP_ROOT",
-					    [O_RW] = "ENROOT_ROOTFS_WRITABLE",
-					    [O_NET] = "ENROOT_UNSHARE_NET",
-					    [O_IPC] = "ENROOT_UNSHARE_IPC",
-					    [O_UTS] = "ENROOT_UNSHARE_UTS",
-					    [O_PID] = "ENROOT_UNSHARE_PID"};
-	for (int i = O_ROOT; i <= O_PID; i++)
-		if (names[i] && flags[i])
-			setenv(names[i], "y", 1);
+	apply_flags(s, flags);
 }
 
 /* --mount: one or more non-blank tokens joined by ':'. */
@@ -191,20 +204,24 @@ static void check_args(struct start *s)
 
 	if (!*s->rootfs_arg)
 		die("Invalid argument: %s", s->rootfs_arg);
-	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) && cmd_is_image(s->rootfs_arg))
-		die("starting a squashfs image directly is not supported yet: %s", s->rootfs_arg);
-	if (strchr(s->rootfs_arg, '/'))
-		die("Invalid argument: %s", s->rootfs_arg);
-	s->rootfs = cmd_container_path(s->rootfs_arg);
-	if (!s->rootfs)
-		die("No such file or directory: %s", s->rootfs_arg);
+	if (stat(s->rootfs_arg, &st) == 0 && S_ISREG(st.st_mode) &&
+	    cmd_is_squashfs(s->rootfs_arg)) {
+		s->image = realpath(s->rootfs_arg, NULL);
+	} else {
+		if (strchr(s->rootfs_arg, '/'))
+			die("Invalid argument: %s", s->rootfs_arg);
+		s->rootfs = cmd_container_path(s->rootfs_arg);
+		if (!s->rootfs)
+			die("No such file or directory: %s", s->rootfs_arg);
+	}
 	for (int i = 0; i < s->nmounts; i++)
 		if (!valid_mount(s->mounts[i]))
 			die("Invalid argument: %s", s->mounts[i]);
 	for (int i = 0; i < s->nenvs; i++)
 		if (!valid_env(s->envs[i]))
 			die("Invalid argument: %s", s->envs[i]);
-	if (s->rcfile && !(stat(s->rcfile, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))))
+	if (s->rcfile &&
+	    !(stat(s->rcfile, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))))
 		die("Invalid argument: %s", s->rcfile);
 	if (s->conf)
 		check_conf(s->conf);
@@ -262,6 +279,54 @@ static int remount(const char *path, unsigned long flags)
 	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL);
 }
 
+static _Noreturn void die_step(enum userns_step step)
+{
+	int err = errno;
+	const char *hint = userns_hint(step, err);
+
+	if (hint)
+		die("failed to %s: %s; %s", userns_step_what(step), strerror(err), hint);
+	errno = err;
+	die("failed to %s:", userns_step_what(step));
+}
+
+/* §6.1 create mode: user, then pid (fork: the parent stays outside as the waiter and exits
+ * as the container does, §6.1.1), then mount, net, ipc, uts. */
+static void create_namespaces(unsigned flags, int pidns)
+{
+	enum userns_step step = userns_create_user(flags);
+	pid_t child;
+
+	if (step != USERNS_OK)
+		die_step(step);
+	if (pidns) {
+		if (unshare(CLONE_NEWPID) < 0)
+			die("failed to create PID namespace:");
+		child = nswait_fork();
+		if (child < 0)
+			die("failed to fork into the PID namespace:");
+		if (child > 0)
+			_exit(nswait_wait(child));
+	}
+	if ((step = userns_unshare(flags)) != USERNS_OK)
+		die_step(step);
+}
+
+/* §8.3: the image's overlay on RUNTIME/overlay becomes the rootfs. */
+static void mount_image(struct start *s)
+{
+	struct buf err = BUF_INIT;
+
+	if (squashmount_start(s->image, s->runtime, config_enabled("ENROOT_NATIVE_OVERLAYFS"),
+			      &err) < 0) {
+		for (char *l = err.data, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL)
+			msg_warn("%s", l);
+		die("Failed to mount: %s", s->image);
+	}
+	buf_free(&err);
+	s->rootfs = xasprintf("%s/overlay", s->runtime);
+}
+
 /* §8.2 steps 1-5 and §8.9: namespaces and seccomp, the runtime tmpfs, the rootfs bind.
  * The mounts containing RUNTIME and ROOTFS need no explicit MS_SLAVE here: a mount
  * namespace created in a new user namespace turns shared mounts into slaves
@@ -270,7 +335,6 @@ static int remount(const char *path, unsigned long flags)
 static void enter_namespaces(struct start *s)
 {
 	unsigned flags = USERNS_MOUNT;
-	enum userns_step step;
 	char pid[32];
 
 	if (getuid() != 0 || geteuid() != 0 || !config_enabled("ENROOT_ALLOW_SUPERUSER"))
@@ -283,27 +347,25 @@ static void enter_namespaces(struct start *s)
 		flags |= USERNS_IPC;
 	if (config_enabled("ENROOT_UNSHARE_UTS"))
 		flags |= USERNS_UTS;
-	if (config_enabled("ENROOT_UNSHARE_PID"))
-		die("--pid (ENROOT_UNSHARE_PID) is not supported yet");
-	step = userns_create(flags);
-	if (step != USERNS_OK) {
-		int err = errno;
-		msg_error("failed to %s: %s", userns_step_what(step), strerror(err));
-		const char *hint = userns_hint(step, err);
-		if (hint)
-			msg_error("%s", hint);
-		exit(1);
-	}
+	create_namespaces(flags, config_enabled("ENROOT_UNSHARE_PID"));
 	if ((flags & USERNS_USER) && seccomp_install() < 0)
 		die("failed to install the seccomp filter:");
+	/* Under --pid, ENROOT_PID is our PID seen from the host (set by nswait_fork). */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	xsetenv("ENROOT_PID", pid);
+	xsetenv("ENROOT_PID", getenv("ENROOT_NSENTER_PID") ? getenv("ENROOT_NSENTER_PID") : pid);
+	unsetenv("ENROOT_NSENTER_PID");
 	s->runtime = xstrdup(getenv("ENROOT_RUNTIME_PATH"));
 	if (mount("tmpfs", s->runtime, "tmpfs", 0, "mode=700") < 0 ||
 	    mount(NULL, s->runtime, NULL, MS_SLAVE, NULL) < 0)
 		die("failed to mount: tmpfs at %s:", s->runtime);
+	if (s->image)
+		mount_image(s);
 	if (bind_self(s->rootfs, 0, MS_NOSUID | MS_NODEV, MS_SLAVE) < 0)
 		die("failed to mount: %s at %s:", s->rootfs, s->rootfs);
+	/* PITFALLS 3.5: a noexec data path would only show up as "permission denied" later. */
+	if (locked_flags(s->rootfs) & MS_NOEXEC)
+		die("the container is on a noexec filesystem: %s (move ENROOT_DATA_PATH)",
+		    s->rootfs);
 	s->envpath = xasprintf("%s/environment", s->runtime);
 	s->fstabpath = xasprintf("%s/fstab", s->runtime);
 	xsetenv("ENROOT_ROOTFS", s->rootfs);
@@ -411,6 +473,15 @@ static void early_phase(struct start *s)
 	add_fstab_file(path, &s->fstab);
 	free(path);
 	each_file("mounts.d", ".fstab", add_fstab_file, &s->fstab);
+	/* [HEAD] a fresh /proc for a new PID namespace, a fresh /sys for a new netns. */
+	if (config_enabled("ENROOT_UNSHARE_PID"))
+		buf_adds(&s->fstab,
+			 "none /proc none x-detach,nofail,silent 0 -1\n"
+			 "proc /proc proc x-create=dir,rw,nosuid,nodev,noexec,private 0 -1\n");
+	if (config_enabled("ENROOT_UNSHARE_NET"))
+		buf_adds(&s->fstab,
+			 "none /sys none x-detach,nofail,silent 0 -1\n"
+			 "sysfs /sys sysfs x-create=dir,ro,nosuid,nodev,noexec,private 0 -1\n");
 	write_file(s->fstabpath, &s->fstab);
 	apply(s->rootfs, -1, s->fstab.data ? s->fstab.data : "", s->fstab.len, s->fstabpath);
 }

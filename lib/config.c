@@ -46,7 +46,7 @@ const char *config_sysconf_dir(void)
 int config_key_allowed(const char *key)
 {
 	static const char *const exact[] = {"SSL_CERT_DIR", "SSL_CERT_FILE", "all_proxy",
-					    "no_proxy",     "http_proxy",    "https_proxy"};
+					    "no_proxy",	    "http_proxy",    "https_proxy"};
 	const char *p;
 
 	if (!strncmp(key, "ENROOT_", 7)) {
@@ -65,8 +65,8 @@ int config_key_allowed(const char *key)
 
 int config_false_word(const char *v)
 {
-	static const char *const words[] = {"n", "no", "N", "NO", "No", "f",
-					    "false", "F", "False", "FALSE"};
+	static const char *const words[] = {"n", "no",	  "N", "NO",	"No",
+					    "f", "false", "F", "False", "FALSE"};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(v, words[i]))
@@ -207,15 +207,14 @@ static enum config_result read_file(const char *path, struct entries *e, int dir
 	return CONFIG_OK;
 }
 
-static const char expand_script[] =
-	"o=$1; shift\n"
-	"while [ $# -gt 1 ]; do\n"
-	"  if [ \"$o\" = 1 ] || [ -z \"${!1-}\" ]; then\n"
-	"    export \"$1=$(eval echo \"$2\")\"\n"
-	"    printf '%s=%s\\0' \"$1\" \"${!1}\"\n"
-	"  fi\n"
-	"  shift 2\n"
-	"done\n";
+static const char expand_script[] = "o=$1; shift\n"
+				    "while [ $# -gt 1 ]; do\n"
+				    "  if [ \"$o\" = 1 ] || [ -z \"${!1-}\" ]; then\n"
+				    "    export \"$1=$(eval echo \"$2\")\"\n"
+				    "    printf '%s=%s\\0' \"$1\" \"${!1}\"\n"
+				    "  fi\n"
+				    "  shift 2\n"
+				    "done\n";
 
 /* Expand every value with one bash, in order, so values may refer to earlier ones. */
 static int apply_shell(const struct entries *e, int overwrite)
@@ -348,7 +347,8 @@ static int on_path(const char *prog)
 
 	for (const char *p = path ? path : ""; *p;) {
 		size_t n = strcspn(p, ":");
-		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog) < (int)sizeof(buf) &&
+		if (n &&
+		    snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog) < (int)sizeof(buf) &&
 		    access(buf, X_OK) == 0)
 			return 1;
 		p += n + (p[n] == ':');

@@ -1,5 +1,6 @@
 /* hooks: the standard hooks of spec §10 without a shell. Each one appends to
  * $ENROOT_MOUNTS / $ENROOT_ENVIRON or edits files under $ENROOT_ROOTFS, like enroot's. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -21,7 +22,7 @@
 
 char hooks_error[1024];
 
-static const char *const standard[] = {"aptfix",   "cgroups", "devices", "home",
+static const char *const standard[] = {"aptfix",    "cgroups", "devices", "home",
 				       "localtime", "shadow",  "nvidia",  "mellanox"};
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,7 +83,8 @@ const char *hooks_builtin(const char *path)
 static int root_open(const char *rel, int flags, mode_t mode)
 {
 	const char *rootfs = getenv("ENROOT_ROOTFS");
-	struct open_how how = {.flags = (unsigned)flags | O_CLOEXEC, .mode = mode,
+	struct open_how how = {.flags = (unsigned)flags | O_CLOEXEC,
+			       .mode = mode,
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	int root, fd;
 
@@ -285,20 +287,104 @@ static void keep_lines(const char *text, const char *const names[], int n, struc
 	}
 }
 
-/* Create the user's home (login.defs CREATE_HOME, UMASK) when it is missing. */
-static void make_home(const char *home)
+/* Copy one regular file name from the directory sfd to dfd. */
+static int copy_file_at(int sfd, int dfd, const char *name, mode_t mode)
+{
+	int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, rc = -1;
+	char chunk[8192];
+	ssize_t n;
+
+	if (in >= 0)
+		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	while (out >= 0 && (n = read(in, chunk, sizeof(chunk))) >= 0) {
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
+		if (write(out, chunk, (size_t)n) != n)
+			break;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Copy the tree open as sfd into dfd (skeleton files; never follows symlinks). */
+static int copy_tree(int sfd, int dfd, int depth)
+{
+	DIR *d = fdopendir(dup(sfd));
+	struct dirent *de;
+	struct stat st;
+	int rc = 0;
+
+	while (d && depth < 16 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode)) {
+			rc |= copy_file_at(sfd, dfd, de->d_name, st.st_mode & 07777);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(sfd, de->d_name, target, sizeof(target) - 1);
+			if (n > 0 && (target[n] = '\0', symlinkat(target, dfd, de->d_name) < 0))
+				rc = -1;
+		} else if (S_ISDIR(st.st_mode) &&
+			   mkdirat(dfd, de->d_name, st.st_mode & 07777) == 0) {
+			int s2 = openat(sfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 >= 0 && d2 >= 0)
+				rc |= copy_tree(s2, d2, depth + 1);
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+		}
+	}
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+/* Create the user's home (login.defs CREATE_HOME, UMASK) when it is missing, filled from
+ * the skeleton (useradd's SKEL, else /etc/skel); and the mail spool with CREATE_MAIL_SPOOL. */
+static void make_home(const char *home, const char *user)
 {
 	char *create = root_setting("etc/login.defs", "CREATE_HOME", "yes");
 	char *umask_s = root_setting("etc/login.defs", "UMASK", "077");
+	char *skel = root_setting("etc/default/useradd", "SKEL", "/etc/skel");
+	char *spool = root_setting("etc/default/useradd", "CREATE_MAIL_SPOOL", "no");
 	mode_t um = (mode_t)strtoul(umask_s, NULL, 8) & 0777;
-	int fd = root_open(home, O_PATH, 0);
+	int fd = root_open(home, O_PATH, 0), sfd, dfd;
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
-	else if (*home == '/' && home[1] && strcasecmp(create, "no"))
-		(void)root_mkdirs(home + 1, 0777 & ~um);
+	} else if (*home == '/' && home[1] && strcasecmp(create, "no") &&
+		   root_mkdirs(home + 1, 0777 & ~um) == 0) {
+		sfd = root_open(skel, O_RDONLY | O_DIRECTORY, 0);
+		dfd = root_open(home, O_RDONLY | O_DIRECTORY, 0);
+		if (sfd >= 0 && dfd >= 0)
+			(void)copy_tree(sfd, dfd, 0);
+		if (sfd >= 0)
+			close(sfd);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	if (!strcasecmp(spool, "yes")) {
+		char *dir = root_setting("etc/login.defs", "MAIL_DIR", "/var/mail"), *box = NULL;
+		if (asprintf(&box, "%s/%s", dir + (*dir == '/'), user) >= 0 &&
+		    (fd = root_open(box, O_WRONLY | O_CREAT, 0660)) >= 0)
+			close(fd);
+		free(box);
+		free(dir);
+	}
 	free(create);
 	free(umask_s);
+	free(skel);
+	free(spool);
 }
 
 /* 10-shadow: root, nobody and the host user first in passwd; root, nogroup and the host
@@ -330,7 +416,8 @@ static int hook_shadow(void)
 			   pw && pw->pw_gecos ? pw->pw_gecos : "", home, shell);
 	root_read("etc/passwd", &in);
 	keep_lines(in.data, pnames, 4, &out);
-	if (root_mkdirs("etc", 0755) < 0 || root_write("etc/passwd", out.data, out.len, 0, 0644) < 0)
+	if (root_mkdirs("etc", 0755) < 0 ||
+	    root_write("etc/passwd", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/passwd:", getenv("ENROOT_ROOTFS"));
 	buf_reset(&in);
 	buf_reset(&out);
@@ -341,8 +428,8 @@ static int hook_shadow(void)
 	keep_lines(in.data, gnames, 4, &out);
 	if (rc == 0 && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/group:", getenv("ENROOT_ROOTFS"));
-	if (rc == 0 && uid != 0)
-		make_home(home);
+	if (rc == 0)
+		make_home(uid != 0 ? home : "/root", uid != 0 ? user : "root");
 	free(shell);
 	buf_free(&in);
 	buf_free(&out);
@@ -426,6 +513,14 @@ static int hook_cgroups(void)
 		size_t n = root && strcmp(root, "/") ? strlen(root) : 0;
 		if (n && strncmp(path, root, n))
 			n = 0;
+		/* A hierarchy the rootfs cannot show (a fresh sysfs under --net) is skipped. */
+		int tfd = mp ? root_open(mp, O_PATH | O_DIRECTORY, 0) : -1;
+		if (tfd < 0) {
+			free(root);
+			free(mp);
+			continue;
+		}
+		close(tfd);
 		buf_printf(&out, "%s%s%s %s none x-create=dir,rbind,ro,nosuid,noexec,nodev\n", mp,
 			   path + n, step ? "/.." : "", mp);
 		free(root);
@@ -528,7 +623,8 @@ static int hook_aptfix(void)
 	close(fd);
 	if (root_mkdirs("etc/apt/apt.conf.d", 0755) < 0 ||
 	    root_write("etc/apt/apt.conf.d/enroot", conf, sizeof(conf) - 1, 0, 0644) < 0)
-		return fail("failed to write: %s/etc/apt/apt.conf.d/enroot:", getenv("ENROOT_ROOTFS"));
+		return fail("failed to write: %s/etc/apt/apt.conf.d/enroot:",
+			    getenv("ENROOT_ROOTFS"));
 	return 0;
 }
 
@@ -567,14 +663,21 @@ static int hook_devices(void)
 		     "nosuid,noexec\n");
 	if (ipc)
 		buf_adds(&b, "tmpfs /dev/shm tmpfs x-create=dir,rw,nosuid,nodev,noexec,mode=1777\n"
-			     "mqueue /dev/mqueue mqueue x-create=dir,rw,nosuid,nodev,noexec,nofail,silent\n");
+			     "mqueue /dev/mqueue mqueue "
+			     "x-create=dir,rw,nosuid,nodev,noexec,nofail,silent\n");
 	else
-		buf_adds(&b, "/dev/shm /dev/shm none x-create=dir,bind,rw,nosuid,nodev,noexec,rslave\n"
-			     "/dev/mqueue /dev/mqueue none x-create=dir,bind,rw,nosuid,nodev,noexec,"
-			     "rslave,nofail,silent\n");
-	buf_adds(&b, "/dev/hugepages /dev/hugepages none x-create=dir,rbind,rw,nosuid,nodev,noexec,"
-		     "rslave,nofail,silent\n"
-		     "/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail,silent\n");
+		buf_adds(&b,
+			 "/dev/shm /dev/shm none x-create=dir,bind,rw,nosuid,nodev,noexec,rslave\n"
+			 "/dev/mqueue /dev/mqueue none x-create=dir,bind,rw,nosuid,nodev,noexec,"
+			 "rslave,nofail,silent\n");
+	buf_adds(
+	    &b, "/dev/hugepages /dev/hugepages none x-create=dir,rbind,rw,nosuid,nodev,noexec,"
+		"rslave,nofail,silent\n"
+		"/dev/log /dev/log none x-create=file,bind,rw,nosuid,nodev,noexec,nofail,silent\n");
+	if (isatty(STDIN_FILENO) && ttyname(STDIN_FILENO)) {
+		add_mount(&b, ttyname(STDIN_FILENO), "/dev/console", "none",
+			  "x-create=file,bind,rw,nosuid,noexec,private");
+	}
 	rc = mount_now(&b);
 	int rfd = rc == 0 ? root_open("dev", O_PATH | O_DIRECTORY, 0) : -1;
 	if (rfd >= 0) {
@@ -617,7 +720,7 @@ static char *hook_var(const char *name)
 /* --compute etc. from NVIDIA_DRIVER_CAPABILITIES (default utility). */
 static int add_caps(struct buf *args)
 {
-	static const char *const all[] = {"compute", "compat32", "display",
+	static const char *const all[] = {"compute",  "compat32", "display",
 					  "graphics", "utility",  "video"};
 	char *caps = hook_var("NVIDIA_DRIVER_CAPABILITIES"), *save = NULL;
 	int rc = 0;
@@ -666,8 +769,8 @@ static int run_nvcli(struct buf *args)
 static int hook_nvidia(void)
 {
 	char *dev = hook_var("NVIDIA_VISIBLE_DEVICES"), *v, *dbg = hook_var("NVIDIA_DEBUG_LOG");
-	const char *ldconfig = access("/sbin/ldconfig.real", X_OK) ? "/sbin/ldconfig"
-								    : "/sbin/ldconfig.real";
+	const char *ldconfig =
+	    access("/sbin/ldconfig.real", X_OK) ? "/sbin/ldconfig" : "/sbin/ldconfig.real";
 	struct buf a = BUF_INIT;
 	int rc = 0;
 
@@ -704,14 +807,35 @@ static int hook_nvidia(void)
 	return rc;
 }
 
-/* 99-mellanox: only the cases with nothing to do are handled in C. */
+/* Does the host have a Mellanox (mlx4/mlx5) PCI function bound to its driver? */
+static int have_mlx(void)
+{
+	static const char *const drivers[] = {"/sys/bus/pci/drivers/mlx4_core",
+					      "/sys/bus/pci/drivers/mlx5_core"};
+
+	for (size_t i = 0; i < 2; i++) {
+		DIR *d = opendir(drivers[i]);
+		struct dirent *de;
+		int found = 0;
+		while (d && !found && (de = readdir(d)))
+			found = strchr(de->d_name, ':') != NULL; /* a PCI address */
+		if (d)
+			closedir(d);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/* 99-mellanox: nothing to do without a request or without devices; exposing InfiniBand
+ * devices is left to enroot's shell hook (replace the stub with it). */
 static int hook_mellanox(void)
 {
 	char *dev = hook_var("MELLANOX_VISIBLE_DEVICES");
 	int none = !dev || !*dev || !strcmp(dev, "void") || !strcmp(dev, "none");
 
 	free(dev);
-	if (none)
+	if (none || !have_mlx())
 		return 0;
 	return fail("MELLANOX_VISIBLE_DEVICES is set but the built-in mellanox hook does not "
 		    "expose InfiniBand devices yet; install enroot's 99-mellanox.sh instead");
@@ -722,9 +846,10 @@ int hooks_run(const char *name)
 	static const struct {
 		const char *name;
 		int (*fn)(void);
-	} table[] = {{"aptfix", hook_aptfix},	    {"cgroups", hook_cgroups}, {"devices", hook_devices},
-		     {"home", hook_home},	    {"localtime", hook_localtime},
-		     {"shadow", hook_shadow},	    {"nvidia", hook_nvidia},   {"mellanox", hook_mellanox}};
+	} table[] = {{"aptfix", hook_aptfix},	    {"cgroups", hook_cgroups},
+		     {"devices", hook_devices},	    {"home", hook_home},
+		     {"localtime", hook_localtime}, {"shadow", hook_shadow},
+		     {"nvidia", hook_nvidia},	    {"mellanox", hook_mellanox}};
 
 	hooks_error[0] = '\0';
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

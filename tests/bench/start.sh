@@ -35,6 +35,10 @@ median() {
 enroot start bench true # warm up (shadow hook writes, page cache)
 floor=$(median "$T/floor" "$ENROOT_DATA_PATH/bench" /bin/true)
 start=$(median enroot start bench true)
+if command -v squashfuse >/dev/null && [ -w /dev/fuse ]; then
+	image=$(N=20 median enroot start "$T/img.sqsh" true)
+	echo "enroot start IMAGE.sqsh true: ${image} ms (target: within 30 ms)"
+fi
 echo "floor (unshare, maps, bind, pivot, exec true): ${floor} ms"
 echo "enroot start NAME true: ${start} ms"
 awk -v a="$start" -v b="$floor" 'BEGIN {printf "ratio: %.2fx (target: within 2x)\n", a/b}'
