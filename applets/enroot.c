@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "digest.h"
+#include "import.h"
 #include "msg.h"
 #include "version.h"
 
@@ -21,8 +22,10 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    " Commands:\n"
 			    "   create [options] [--] IMAGE\n"
 			    "   digest [options] [--] URI\n"
+			    "   import [options] [--] URI\n"
 			    "   info\n"
 			    "   list [options]\n"
+			    "   load [options] [--] URI\n"
 			    "   remove [options] [--] NAME...\n"
 			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
 			    "   version\n"
@@ -66,8 +69,9 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	int config;
 } commands[] = {
-    {"create", cmd_create, 1},	 {"digest", digest_main, 0},	 {"help", cmd_help, 0},	    {"info", cmd_info, 1},
-    {"list", cmd_list, 1},	 {"remove", cmd_remove, 1}, {"start", cmd_start, 1},
+    {"create", cmd_create, 1}, {"digest", digest_main, 0}, {"help", cmd_help, 0},
+    {"import", import_main, 1}, {"info", cmd_info, 1},	   {"list", cmd_list, 1},
+    {"load", load_main, 1},	{"remove", cmd_remove, 1}, {"start", cmd_start, 1},
     {"version", cmd_version, 0},
 };
 

@@ -12,6 +12,9 @@ RUN="squashfs-tools parallel squashfuse fuse-overlayfs fuse3 passwd util-linux p
 # runtime, python3 for small test servers, openssl for the test CA, htpasswd, zstd, jq, and
 # man/groff to check the man pages render.
 TEST="docker-registry umoci skopeo busybox-static clang libclang-rt-14-dev python3 openssl apache2-utils zstd jq man-db groff-base hyperfine"
+# import's podman:// is tested against real rootless podman (uidmap for its newuidmap);
+# the import benchmark reads peak RSS with GNU time.
+TEST="$TEST podman uidmap time"
 
 missing=
 for p in $BUILD $RUN $TEST; do

@@ -1,0 +1,84 @@
+/* guard: a waiting parent that cleans up after its child (see guard.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guard.h"
+#include "safepath.h"
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void guard_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}
+
+/* Wait for PID, forwarding the signals of SET to its process group meanwhile. */
+static int wait_forwarding(pid_t pid, const sigset_t *set)
+{
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		int sig = sigwaitinfo(set, NULL);
+
+		if (sig > 0 && sig != SIGCHLD)
+			kill(-pid, sig);
+	}
+}
+
+static void remove_paths(char *const paths[])
+{
+	for (size_t i = 0; paths && paths[i]; i++)
+		if (*paths[i])
+			(void)safepath_remove(AT_FDCWD, paths[i]);
+}
+
+int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after)(void *ctx))
+{
+	sigset_t set, old;
+	pid_t pid;
+	int status;
+
+	guard_sigset(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid = fork();
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		exit(fn(ctx));
+	}
+	setpgid(pid, pid); /* also here, so that no signal can race the child's own call */
+	status = wait_forwarding(pid, &set);
+	if (after)
+		after(ctx);
+	remove_paths(paths);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (status < 0)
+		return 1;
+	if (WIFSIGNALED(status) && sigismember(&set, WTERMSIG(status)) == 1) {
+		/* Die of the same signal, so that a calling shell loop stops too. */
+		signal(WTERMSIG(status), SIG_DFL);
+		raise(WTERMSIG(status));
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

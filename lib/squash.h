@@ -1,0 +1,24 @@
+/* squash: build a squashfs image from a directory with mksquashfs (spec §4.8, §11.2;
+ * PITFALLS.md §3.4: check the exit status, fsync before the rename, never clobber). */
+#ifndef SQUASH_H
+#define SQUASH_H
+
+#define SQUASH_DEFAULT_OPTIONS "-comp lzo -noD -exit-on-error"
+
+struct squash_opts {
+	const char *options; /* ENROOT_SQUASH_OPTIONS, split on blanks; NULL: the default */
+	long processors;     /* -processors; <= 0: the number of online CPUs */
+	const char *epoch;   /* SOURCE_DATE_EPOCH (-mkfs-time and -all-time), or NULL */
+	int progress;	     /* show mksquashfs's progress and summary on stderr */
+};
+
+/* Run `mksquashfs DIR TMP -noappend -all-root ...` (as root of a new user namespace when one
+ * can be made, so files and directories the owner cannot read, such as a mode-0000
+ * /etc/shadow, are still read; modes are kept), check its status, fsync TMP and rename it to
+ * OUT without replacing anything.  TMP may exist (it is overwritten) and is removed on
+ * failure.  Returns 0, or -1 with errno set: EEXIST when OUT exists, ECHILD when mksquashfs
+ * failed (*status then holds its wait status; it printed why), or the errno of the step. */
+int squash_create(const char *dir, const char *tmp, const char *out, const struct squash_opts *o,
+		  int *status);
+
+#endif
