@@ -278,8 +278,10 @@ static void warn_entry(void *ctx, const char *path, const char *reason)
 static int apply_layer(int root_fd, struct blobcache *bc, const struct registry_blob *b)
 {
 	int comp = b->media_type ? layer_media_type(b->media_type) : -1;
-	struct layer_opts o = {comp < 0 ? LAYER_AUTO : (enum layer_compression)comp, 0, warn_entry,
-			       NULL};
+	struct layer_opts o = {
+		.compression = comp < 0 ? LAYER_AUTO : (enum layer_compression)comp,
+		.warn = warn_entry,
+	};
 	struct layer_stats st;
 	struct layer_error err;
 	int fd, rc;
@@ -538,7 +540,7 @@ static int reap(pid_t pid, const char *what)
 static int engine_export(struct import_job *job, int root_fd)
 {
 	char *argv[] = {(char *)job->engine, "export", job->engine_name, NULL};
-	struct layer_opts o = {LAYER_TAR, 0, warn_entry, NULL};
+	struct layer_opts o = {.compression = LAYER_TAR, .warn = warn_entry};
 	struct layer_stats st;
 	struct layer_error err;
 	int p[2], rc;
