@@ -760,7 +760,7 @@ static int import_worker(void *arg)
 	struct import_ctx *c = arg;
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	struct squash_opts o = {getenv("ENROOT_SQUASH_OPTIONS"),
-				import_long_setting("ENROOT_MAX_PROCESSORS", 0), epoch, c->job.tty};
+				import_long_setting("ENROOT_MAX_PROCESSORS", 0), epoch, c->job.tty, NULL};
 	int status;
 
 	if (import_build(&c->job) < 0)

@@ -17,11 +17,20 @@ extern char **environ;
 /* squashfs-tools allocates tables sized by RLIMIT_NOFILE: cap it (enroot 8a8d279). */
 #define SQUASH_MAX_NOFILE (1UL << 26)
 
+static size_t count(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
 /* The argument vector; the option words point into OPTS, a modifiable copy. */
 static char **build_argv(const char *dir, const char *tmp, const struct squash_opts *o, char *opts,
 			 char *procs)
 {
-	size_t n = 0, max = 16 + strlen(opts) / 2 + 1;
+	size_t n = 0, max = 16 + strlen(opts) / 2 + 1 + count(o->excludes);
 	char **argv = calloc(max, sizeof(char *)), *save = NULL;
 	long p = o->processors > 0 ? o->processors : sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -45,6 +54,12 @@ static char **build_argv(const char *dir, const char *tmp, const struct squash_o
 	argv[n++] = procs;
 	for (char *w = strtok_r(opts, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 		argv[n++] = w;
+	/* -e and its list must come last. */
+	if (o->excludes && o->excludes[0]) {
+		argv[n++] = "-e";
+		for (size_t i = 0; o->excludes[i]; i++)
+			argv[n++] = o->excludes[i];
+	}
 	argv[n] = NULL;
 	return argv;
 }
@@ -84,7 +99,7 @@ static int write_proc(const char *file, const char *text)
  *    there, so CAP_DAC_READ_SEARCH applies to them (capabilities(7), the inode's owner must
  *    be mapped) and mode-0000 files can be read.  Nothing else changes.
  * A failure just leaves us as we were (no user namespaces on this system). */
-static void enter_userns(uid_t uid, gid_t gid)
+void squash_userns(uid_t uid, gid_t gid)
 {
 	char map[64];
 
@@ -108,7 +123,7 @@ static _Noreturn void run_child(char **argv, char **env, int progress, uid_t uid
 		rl.rlim_max = rl.rlim_max > SQUASH_MAX_NOFILE ? SQUASH_MAX_NOFILE : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	enter_userns(uid, gid);
+	squash_userns(uid, gid);
 	/* Its summary goes where progress goes; errors stay on stderr. */
 	if (progress) {
 		dup2(STDERR_FILENO, STDOUT_FILENO);

@@ -3,13 +3,16 @@
 #ifndef SQUASH_H
 #define SQUASH_H
 
+#include <sys/types.h>
+
 #define SQUASH_DEFAULT_OPTIONS "-comp lzo -noD -exit-on-error"
 
 struct squash_opts {
-	const char *options; /* ENROOT_SQUASH_OPTIONS, split on blanks; NULL: the default */
-	long processors;     /* -processors; <= 0: the number of online CPUs */
-	const char *epoch;   /* SOURCE_DATE_EPOCH (-mkfs-time and -all-time), or NULL */
-	int progress;	     /* show mksquashfs's progress and summary on stderr */
+	const char *options;   /* ENROOT_SQUASH_OPTIONS, split on blanks; NULL: the default */
+	long processors;       /* -processors; <= 0: the number of online CPUs */
+	const char *epoch;     /* SOURCE_DATE_EPOCH (-mkfs-time and -all-time), or NULL */
+	int progress;	       /* show mksquashfs's progress and summary on stderr */
+	char *const *excludes; /* NULL-terminated paths relative to DIR for `-e`, or NULL */
 };
 
 /* Run `mksquashfs DIR TMP -noappend -all-root ...` (as root of a new user namespace when one
@@ -18,6 +21,10 @@ struct squash_opts {
  * OUT without replacing anything.  TMP may exist (it is overwritten) and is removed on
  * failure.  Returns 0, or -1 with errno set: EEXIST when OUT exists, ECHILD when mksquashfs
  * failed (*status then holds its wait status; it printed why), or the errno of the step. */
+/* Become root of a new user namespace mapping only uid and gid ("0 UID 1"), so files the
+ * owner cannot read (mode 0000) can be read.  Failure leaves the caller as it was. */
+void squash_userns(uid_t uid, gid_t gid);
+
 int squash_create(const char *dir, const char *tmp, const char *out, const struct squash_opts *o,
 		  int *status);
 

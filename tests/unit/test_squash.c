@@ -22,7 +22,7 @@ static int sh(const char *cmd, const char *d)
 
 static int make(const char *name, const char *opts, const char *epoch, int *status)
 {
-	struct squash_opts o = {opts, 1, epoch, 0};
+	struct squash_opts o = {opts, 1, epoch, 0, NULL};
 	char src[256], tmp[256], out[256];
 
 	snprintf(src, sizeof(src), "%s/src", dir);
