@@ -11,10 +11,11 @@ int cmd_remove(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 /* Usage texts, shown by the command's --help and (first line) on usage errors. */
 extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
-    cmd_export_usage[], cmd_exec_usage[];
+    cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[];
 
 /* Helpers shared by the commands (lib/cmd_common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
