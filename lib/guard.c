@@ -40,11 +40,34 @@ static int wait_forwarding(pid_t pid, const sigset_t *set)
 	}
 }
 
+/* Remove PATH recursively: safepath_remove works on a name below a directory fd. */
+static void remove_path(const char *path)
+{
+	char *copy = strdup(path);
+	char *slash = copy ? strrchr(copy, '/') : NULL;
+	int dirfd;
+
+	if (!copy)
+		return;
+	if (!slash) {
+		(void)safepath_remove(AT_FDCWD, copy);
+	} else {
+		*slash = '\0';
+		dirfd = open(slash == copy ? "/" : copy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd >= 0) {
+			if (slash[1])
+				(void)safepath_remove(dirfd, slash + 1);
+			close(dirfd);
+		}
+	}
+	free(copy);
+}
+
 static void remove_paths(char *const paths[])
 {
 	for (size_t i = 0; paths && paths[i]; i++)
 		if (*paths[i])
-			(void)safepath_remove(AT_FDCWD, paths[i]);
+			remove_path(paths[i]);
 }
 
 int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after)(void *ctx))
