@@ -315,7 +315,7 @@ static void set_default_path(const char *name, const char *a, const char *b, con
 }
 
 /* $HOME, or the home directory of the caller's passwd entry (pyxis runs us with HOME unset). */
-static const char *home_dir(void)
+const char *config_home_dir(void)
 {
 	const char *h = getenv("HOME");
 	struct passwd *pw;
@@ -334,7 +334,7 @@ static char *xdg_dir(const char *name, const char *fallback)
 
 	if (v && *v)
 		return strdup(v);
-	if (asprintf(&r, "%s/%s", home_dir(), fallback) < 0)
+	if (asprintf(&r, "%s/%s", config_home_dir(), fallback) < 0)
 		return NULL;
 	return r;
 }

@@ -30,4 +30,7 @@ void config_normalise(void);
 /* Is the boolean setting NAME enabled (set, non-empty, after normalisation)? */
 int config_enabled(const char *name);
 
+/* $HOME, or the home directory of the caller's passwd entry (pyxis runs us with HOME unset). */
+const char *config_home_dir(void);
+
 #endif

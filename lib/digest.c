@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "digest.h"
 #include "imageref.h"
 #include "msg.h"
@@ -21,18 +22,6 @@ const char digest_usage[] =
     " Options:\n"
     "   -a, --arch   Architecture of the image (defaults to host architecture)\n";
 
-/* $HOME, or the passwd entry's home when HOME is unset (pyxis runs us without it). */
-static const char *home_dir(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h && *h)
-		return h;
-	pw = getpwuid(getuid());
-	return pw && pw->pw_dir ? pw->pw_dir : "/";
-}
-
 char *digest_credentials_path(void)
 {
 	const char *cfg = getenv("ENROOT_CONFIG_PATH"), *xdg = getenv("XDG_CONFIG_HOME");
@@ -44,7 +33,7 @@ char *digest_credentials_path(void)
 	else if (xdg && *xdg)
 		n = asprintf(&path, "%s/enroot/.credentials", xdg);
 	else
-		n = asprintf(&path, "%s/.config/enroot/.credentials", home_dir());
+		n = asprintf(&path, "%s/.config/enroot/.credentials", config_home_dir());
 	return n < 0 ? NULL : path;
 }
 

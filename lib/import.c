@@ -17,6 +17,7 @@
 #include "guard.h"
 #include "imageref.h"
 #include "imgconfig.h"
+#include "config.h"
 #include "import.h"
 #include "layer.h"
 #include "msg.h"
@@ -42,18 +43,6 @@ const char import_usage[] =
     "   -a, --arch    Architecture of the image (defaults to host architecture)\n"
     "   -o, --output  Name of the output image file (defaults to \"URI.sqsh\")\n";
 
-/* $HOME, or the passwd entry's home when HOME is unset (pyxis runs us without it). */
-static const char *home_dir(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h && *h)
-		return h;
-	pw = getpwuid(getuid());
-	return pw && pw->pw_dir ? pw->pw_dir : "/";
-}
-
 char *import_path_setting(const char *name)
 {
 	static const struct {
@@ -76,7 +65,7 @@ char *import_path_setting(const char *name)
 			continue;
 		if ((t = getenv(tab[i].xdg)) && *t)
 			return asprintf(&p, "%s/enroot", t) < 0 ? NULL : p;
-		return asprintf(&p, "%s/%s/enroot", home_dir(), tab[i].fallback) < 0 ? NULL : p;
+		return asprintf(&p, "%s/%s/enroot", config_home_dir(), tab[i].fallback) < 0 ? NULL : p;
 	}
 	return errno = EINVAL, NULL;
 }
