@@ -14,22 +14,9 @@
 #include "blobcache.h"
 #include "registry.h"
 #include "sha256.h"
+#include "why.h"
 
 #define STALE_SECONDS 3600
-
-static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	errno = err;
-	return -1;
-}
 
 /* mkdir -p with mode 0700 for the missing components. */
 static int mkdirs(const char *path)
@@ -234,14 +221,15 @@ static int publish(struct blobcache *c, struct writer *w, const char *tmp, const
 	sha256_final(&w->hash, d);
 	sha256_tohex(d, got);
 	if (strcmp(got, hex))
-		return fail(why, whylen, EBADMSG, "Checksum mismatch: %s", hex);
+		return why_set(why, whylen, EBADMSG, "Checksum mismatch: %s", hex);
 	if (size >= 0 && w->written != size)
-		return fail(why, whylen, EBADMSG, "Size mismatch: %s (%lld bytes, expected %lld)",
-			    hex, w->written, size);
+		return why_set(why, whylen, EBADMSG,
+			       "Size mismatch: %s (%lld bytes, expected %lld)", hex, w->written,
+			       size);
 	if (fsync(w->fd) < 0 || fchmod(w->fd, 0640) < 0 ||
 	    renameat(c->dirfd, tmp, c->dirfd, hex) < 0)
-		return fail(why, whylen, errno, "failed to store blob %s: %s", hex,
-			    strerror(errno));
+		return why_set(why, whylen, errno, "failed to store blob %s: %s", hex,
+			       strerror(errno));
 	fsync(c->dirfd);
 	return 0;
 }
@@ -257,13 +245,13 @@ static int download(struct blobcache *c, const char *digest, long long size,
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", hex);
 	if (asprintf(&path, "%s/%s", c->dir, tmp) < 0)
-		return fail(why, whylen, ENOMEM, "out of memory");
+		return why_set(why, whylen, ENOMEM, "out of memory");
 	w.fd = mkostemp(path, O_CLOEXEC);
 	if (w.fd < 0) {
 		saved = errno;
 		free(path);
-		return fail(why, whylen, saved, "failed to create temporary file in %s: %s", c->dir,
-			    strerror(saved));
+		return why_set(why, whylen, saved, "failed to create temporary file in %s: %s",
+			       c->dir, strerror(saved));
 	}
 	memcpy(tmp, path + strlen(c->dir) + 1, strlen(tmp));
 	sha256_init(&w.hash);
@@ -285,14 +273,14 @@ int blobcache_get(struct blobcache *c, const char *digest, long long size, blobc
 
 	have = blobcache_has(c, digest, size);
 	if (have < 0)
-		return fail(why, whylen, errno, "failed to look up %s in %s: %s", digest, c->dir,
-			    strerror(errno));
+		return why_set(why, whylen, errno, "failed to look up %s in %s: %s", digest, c->dir,
+			       strerror(errno));
 	if (have)
 		return BLOBCACHE_HIT;
 	lock = lock_digest(c, digest + 7);
 	if (lock < 0)
-		return fail(why, whylen, errno, "failed to lock %s in %s: %s", digest, c->dir,
-			    strerror(errno));
+		return why_set(why, whylen, errno, "failed to lock %s in %s: %s", digest, c->dir,
+			       strerror(errno));
 	/* Another process may have stored it while we waited; a wrong-sized leftover is
 	 * replaced by the verified download's rename. */
 	have = blobcache_has(c, digest, size);

@@ -7,23 +7,10 @@
 
 #include "json.h"
 #include "manifest.h"
+#include "why.h"
 
 #define MT_OCI_INDEX   "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-
-static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	errno = err;
-	return -1;
-}
 
 /* How well an index entry's variant fits: 3 exact, 2 unspecified, 1 "v1" when we want
  * none, 0 unusable (another variant may not run here). */
@@ -93,17 +80,17 @@ static int parse_image(json_t root, const char *url, struct registry_image *img,
 	size_t n = json_array_len(layers);
 
 	if (!json_get(root, "config") && json_get(root, "fsLayers"))
-		return fail(why, whylen, ENOTSUP, "Unsupported manifest (schema 1): %s", url);
+		return why_set(why, whylen, ENOTSUP, "Unsupported manifest (schema 1): %s", url);
 	if (!n || n > MANIFEST_MAX_LAYERS || blob_fill(&img->config, json_get(root, "config")) < 0)
-		return fail(why, whylen, EBADMSG, "Could not parse digest information from %s",
-			    url);
+		return why_set(why, whylen, EBADMSG, "Could not parse digest information from %s",
+			       url);
 	img->layers = calloc(n, sizeof(*img->layers));
 	if (!img->layers)
-		return fail(why, whylen, ENOMEM, "out of memory");
+		return why_set(why, whylen, ENOMEM, "out of memory");
 	for (; img->nlayers < n; img->nlayers++)
 		if (blob_fill(&img->layers[img->nlayers], json_array_at(layers, img->nlayers)) < 0)
-			return fail(why, whylen, EBADMSG,
-				    "Could not parse digest information from %s", url);
+			return why_set(why, whylen, EBADMSG,
+				       "Could not parse digest information from %s", url);
 	return 0;
 }
 
@@ -115,11 +102,11 @@ static int parse_index(json_t root, const struct imageref_platform *p, const cha
 	const char *d = json_string(json_get(e, "digest"));
 
 	if (!e)
-		return fail(why, whylen, ENOENT, "No image for %s/%s%s%s in %s", p->os,
-			    p->architecture, p->variant ? "/" : "", p->variant ? p->variant : "",
-			    url);
+		return why_set(why, whylen, ENOENT, "No image for %s/%s%s%s in %s", p->os,
+			       p->architecture, p->variant ? "/" : "", p->variant ? p->variant : "",
+			       url);
 	if (!d || !registry_digest_valid(d))
-		return fail(why, whylen, EBADMSG, "Invalid digest in index %s", url);
+		return why_set(why, whylen, EBADMSG, "Invalid digest in index %s", url);
 	snprintf(next, REGISTRY_DIGEST_LEN, "%s", d);
 	return 0;
 }
@@ -147,11 +134,11 @@ int manifest_parse(const char *body, size_t len, const char *ctype,
 	memset(img, 0, sizeof(*img));
 	if (!root || !json_is_object(root)) {
 		json_free(root);
-		return fail(why, whylen, EBADMSG, "Could not parse manifest from %s", url);
+		return why_set(why, whylen, EBADMSG, "Could not parse manifest from %s", url);
 	}
 	if (!(mt = media_type_of(root, ctype))) {
 		json_free(root);
-		return fail(why, whylen, ENOMEM, "out of memory");
+		return why_set(why, whylen, ENOMEM, "out of memory");
 	}
 	if (is_index(root, mt)) {
 		ret = parse_index(root, p, url, next, why, whylen);

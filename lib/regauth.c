@@ -11,6 +11,7 @@
 #include "http.h"
 #include "json.h"
 #include "regauth.h"
+#include "why.h"
 
 /* Length of "http://" or "https://" at the start of url, or 0. */
 static size_t scheme_len(const char *url)
@@ -74,20 +75,6 @@ fail:
 	return NULL;
 }
 
-static int fail(int err, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(int err, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	errno = err;
-	return -1;
-}
-
 /* A token is sent back in a header: refuse bytes that could end or split it. */
 static int token_ok(const char *t)
 {
@@ -116,13 +103,14 @@ static int parse_token(const struct buf *body, const char *url, char **header, c
 	if (!t)
 		t = json_string(json_get(root, "access_token"));
 	if (!root)
-		ret = fail(EBADMSG, why, whylen, "invalid JSON in the token response of %s", url);
+		ret =
+		    why_set(why, whylen, EBADMSG, "invalid JSON in the token response of %s", url);
 	else if (!t)
-		ret = fail(EBADMSG, why, whylen, "no token in the response of %s", url);
+		ret = why_set(why, whylen, EBADMSG, "no token in the response of %s", url);
 	else if (!token_ok(t))
-		ret = fail(EBADMSG, why, whylen, "invalid token in the response of %s", url);
+		ret = why_set(why, whylen, EBADMSG, "invalid token in the response of %s", url);
 	else if (asprintf(header, "Bearer %s", t) < 0)
-		ret = fail(ENOMEM, why, whylen, "out of memory");
+		ret = why_set(why, whylen, ENOMEM, "out of memory");
 	json_free(root);
 	return ret;
 }
@@ -137,18 +125,18 @@ static int bearer(const struct wwwauth *ch, const char *user, const char *passwo
 	int ret;
 
 	if (!url)
-		return errno == EINVAL ? fail(EINVAL, why, whylen,
-					      "invalid realm in the "
-					      "authentication challenge")
-				       : fail(ENOMEM, why, whylen, "out of memory");
+		return errno == EINVAL ? why_set(why, whylen, EINVAL,
+						 "invalid realm in the "
+						 "authentication challenge")
+				       : why_set(why, whylen, ENOMEM, "out of memory");
 	if (user && !password)
 		req.password = "";
 	req.url = url;
 	if (http_request(&req, &resp) < 0)
-		ret = fail(errno, why, whylen, "failed to fetch token: %s: %s", url, resp.error);
+		ret = why_set(why, whylen, errno, "failed to fetch token: %s: %s", url, resp.error);
 	else if (resp.status < 200 || resp.status > 299)
-		ret = fail(EACCES, why, whylen, "URL %s returned error code: %ld %s", url,
-			   resp.status, resp.reason);
+		ret = why_set(why, whylen, EACCES, "URL %s returned error code: %ld %s", url,
+			      resp.status, resp.reason);
 	else
 		ret = parse_token(&resp.body, url, header, why, whylen);
 	wipe(&resp.body);
@@ -164,11 +152,11 @@ static int basic(const char *user, const char *password, char **header, char *wh
 	int ret = 0;
 
 	if (!user)
-		return fail(EACCES, why, whylen, "no credentials for Basic authentication");
+		return why_set(why, whylen, EACCES, "no credentials for Basic authentication");
 	if (buf_adds(&enc, "Basic ") < 0 || buf_adds(&plain, user) < 0 ||
 	    buf_addc(&plain, ':') < 0 || buf_adds(&plain, password ? password : "") < 0 ||
 	    base64_encode(plain.data, plain.len, &enc) < 0) {
-		ret = fail(ENOMEM, why, whylen, "out of memory");
+		ret = why_set(why, whylen, ENOMEM, "out of memory");
 		wipe(&enc);
 		buf_free(&enc);
 	} else {
@@ -187,5 +175,5 @@ int regauth_authorize(const struct wwwauth *ch, const char *user, const char *pa
 		return bearer(ch, user, password, header, why, whylen);
 	if (ch->scheme == WWWAUTH_BASIC)
 		return basic(user, password, header, why, whylen);
-	return fail(ENOTSUP, why, whylen, "unsupported authentication method");
+	return why_set(why, whylen, ENOTSUP, "unsupported authentication method");
 }
