@@ -2,6 +2,7 @@
  * image, built beside the output and renamed into place (nothing half-done is visible). */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
@@ -90,6 +91,7 @@ static int export_worker(void *arg)
 	const char *p = getenv("ENROOT_MAX_PROCESSORS");
 	struct squash_opts o = {getenv("ENROOT_SQUASH_OPTIONS"), p && *p ? atol(p) : 0, NULL,
 				isatty(STDERR_FILENO), NULL};
+	char why[PATH_MAX + 128];
 	int status, rc;
 
 	squash_userns(getuid(), getgid());
@@ -104,13 +106,8 @@ static int export_worker(void *arg)
 	free(c->excl);
 	if (rc == 0)
 		return 0;
-	if (errno == EEXIST)
-		msg_error("File already exists: %s", c->out);
-	else if (errno == ECHILD)
-		msg_error("failed to create squashfs: mksquashfs exited with status %d",
-			  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	else
-		msg_error("failed to create squashfs: %s:", c->out);
+	squash_describe(errno, status, c->out, why, sizeof(why));
+	msg_error("%s", why);
 	return 1;
 }
 

@@ -65,7 +65,8 @@ char *import_path_setting(const char *name)
 			continue;
 		if ((t = getenv(tab[i].xdg)) && *t)
 			return asprintf(&p, "%s/enroot", t) < 0 ? NULL : p;
-		return asprintf(&p, "%s/%s/enroot", config_home_dir(), tab[i].fallback) < 0 ? NULL : p;
+		return asprintf(&p, "%s/%s/enroot", config_home_dir(), tab[i].fallback) < 0 ? NULL
+											    : p;
 	}
 	return errno = EINVAL, NULL;
 }
@@ -268,8 +269,8 @@ static int apply_layer(int root_fd, struct blobcache *bc, const struct registry_
 {
 	int comp = b->media_type ? layer_media_type(b->media_type) : -1;
 	struct layer_opts o = {
-		.compression = comp < 0 ? LAYER_AUTO : (enum layer_compression)comp,
-		.warn = warn_entry,
+	    .compression = comp < 0 ? LAYER_AUTO : (enum layer_compression)comp,
+	    .warn = warn_entry,
 	};
 	struct layer_stats st;
 	struct layer_error err;
@@ -749,7 +750,9 @@ static int import_worker(void *arg)
 	struct import_ctx *c = arg;
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	struct squash_opts o = {getenv("ENROOT_SQUASH_OPTIONS"),
-				import_long_setting("ENROOT_MAX_PROCESSORS", 0), epoch, c->job.tty, NULL};
+				import_long_setting("ENROOT_MAX_PROCESSORS", 0), epoch, c->job.tty,
+				NULL};
+	char why[PATH_MAX + 128];
 	int status;
 
 	if (import_build(&c->job) < 0)
@@ -757,13 +760,8 @@ static int import_worker(void *arg)
 	msg_info("Creating squashfs filesystem...");
 	if (squash_create(c->job.rootfs, c->tmp, c->out, &o, &status) == 0)
 		return 0;
-	if (errno == EEXIST)
-		msg_error("File already exists: %s", c->out);
-	else if (errno == ECHILD)
-		msg_error("failed to create squashfs: mksquashfs exited with status %d",
-			  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	else
-		msg_error("failed to create squashfs: %s:", c->out);
+	squash_describe(errno, status, c->out, why, sizeof(why));
+	msg_error("%s", why);
 	return 1;
 }
 

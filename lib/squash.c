@@ -205,3 +205,14 @@ int squash_create(const char *dir, const char *tmp, const char *out, const struc
 	errno = saved;
 	return rc;
 }
+
+void squash_describe(int err, int status, const char *out, char *buf, size_t len)
+{
+	if (err == EEXIST)
+		snprintf(buf, len, "File already exists: %s", out);
+	else if (err == ECHILD)
+		snprintf(buf, len, "failed to create squashfs: mksquashfs exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	else
+		snprintf(buf, len, "failed to create squashfs: %s: %s", out, strerror(err));
+}
