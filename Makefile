@@ -93,6 +93,7 @@ install: all
 		enroot-*) ln -sfn enroot $(DESTDIR)$(bindir)/$$a ;; \
 		*) ln -sfn $(bindir)/enroot $(DESTDIR)$(libexecdir)/enroot/$$a ;; esac; done
 	install -m 0644 man/*.1 $(DESTDIR)$(mandir)/man1/
+	install -m 0644 scripts/bundle.sh $(DESTDIR)$(libexecdir)/enroot/bundle.sh
 	@cd etc && find . -type d | while read -r d; do \
 		install -d -m 0755 "$(DESTDIR)$(sysconfdir)/enroot/$$d"; done
 	@cd etc && find . -type f | while read -r f; do \
@@ -110,7 +111,7 @@ uninstall:
 		for a in $$($(DESTDIR)$(bindir)/enroot --applets); do \
 		[ "$$a" = enroot ] || rm -f $(DESTDIR)$(bindir)/$$a $(DESTDIR)$(libexecdir)/enroot/$$a; \
 		done; fi
-	rm -f $(DESTDIR)$(bindir)/enroot
+	rm -f $(DESTDIR)$(bindir)/enroot $(DESTDIR)$(libexecdir)/enroot/bundle.sh
 	rmdir $(DESTDIR)$(libexecdir)/enroot 2>/dev/null || true
 	@for m in man/*.1; do rm -f $(DESTDIR)$(mandir)/man1/$$(basename $$m); done
 	rm -rf $(DESTDIR)$(sysconfdir)/enroot $(DESTDIR)$(datadir)/enroot

@@ -12,10 +12,11 @@ int cmd_start(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
 
 /* Usage texts, shown by the command's --help and (first line) on usage errors. */
 extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
-    cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[];
+    cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[];
 
 /* Helpers shared by the commands (lib/cmd_common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
@@ -27,5 +28,12 @@ int cmd_is_image(const char *path);
 int cmd_is_squashfs(const char *path);
 /* ENROOT_DATA_PATH/NAME, resolved; NULL with errno when it is not a directory. */
 char *cmd_container_path(const char *name);
+/* An output file argument made absolute (its directory resolved); when it exists: die with
+ * "File already exists", or remove it when force is set. */
+char *cmd_output_path(const char *arg, int force);
+/* create's extraction: unsquashfs IMAGE into DIR/.NAME.XXXXXX, restore the modes, make the
+ * tree readable and deletable by its owner, rename it to TARGET. Prints why it failed;
+ * returns the exit status. */
+int cmd_extract(const char *image, const char *dir, const char *name, const char *target);
 
 #endif

@@ -1,6 +1,7 @@
 /* cmd_common: small pieces shared by the driver's subcommands. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,9 @@
 #include "child.h"
 #include "cmd.h"
 #include "config.h"
+#include "msg.h"
+#include "rmtree.h"
+#include "xwrap.h"
 
 int cmd_forced(int flag)
 {
@@ -71,4 +75,24 @@ int cmd_is_squashfs(const char *path)
 		ok = !memcmp(sb, "hsqs", 4) && sb[28] == 4 && sb[29] == 0;
 	close(fd);
 	return ok;
+}
+
+char *cmd_output_path(const char *arg, int force)
+{
+	char *d = xstrdup(arg), *b = xstrdup(arg), *dir, *out, *bad = NULL;
+	struct stat st;
+
+	if (!(dir = realpath(dirname(d), NULL)))
+		die("failed to resolve: %s:", arg);
+	out = xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", basename(b));
+	free(dir);
+	free(d);
+	free(b);
+	if (lstat(out, &st) == 0) {
+		if (!force)
+			die("File already exists: %s", out);
+		if (rmtree(out, &bad) < 0)
+			die("failed to remove: %s:", bad ? bad : out);
+	}
+	return out;
 }

@@ -186,7 +186,7 @@ static int unsquash(const char *image, const char *dest)
 }
 
 /* Extract into DATA/.NAME.XXXXXX/rootfs, fix modes, rename to target. */
-static int extract(const char *image, const char *data, const char *name, const char *target)
+int cmd_extract(const char *image, const char *data, const char *name, const char *target)
 {
 	char *tmp = NULL, *dest = NULL, *list = NULL, *bad = NULL;
 	int status, rc = 1, lfd = -1;
@@ -298,7 +298,7 @@ int cmd_create(int argc, char **argv)
 		die("Invalid argument: %s", name ? name : "");
 	if (asprintf(&target, "%s/%s", data, name) < 0)
 		die("failed to allocate memory:");
-	rc = clear_target(target, cmd_forced(force)) < 0 ? 1 : extract(image, data, name, target);
+	rc = clear_target(target, cmd_forced(force)) < 0 ? 1 : cmd_extract(image, data, name, target);
 	free(image);
 	free(name);
 	free(target);

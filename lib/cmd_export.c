@@ -111,27 +111,6 @@ static int export_worker(void *arg)
 	return 1;
 }
 
-/* The output made absolute (its directory resolved); removed when it exists and forced. */
-static char *output_path(const char *arg, int force)
-{
-	char *d = xstrdup(arg), *b = xstrdup(arg), *dir, *out, *bad = NULL;
-	struct stat st;
-
-	if (!(dir = realpath(dirname(d), NULL)))
-		die("failed to resolve: %s:", arg);
-	out = xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", basename(b));
-	free(dir);
-	free(d);
-	free(b);
-	if (lstat(out, &st) == 0) {
-		if (!force)
-			die("File already exists: %s", out);
-		if (rmtree(out, &bad) < 0)
-			die("failed to remove: %s:", bad ? bad : out);
-	}
-	return out;
-}
-
 int cmd_export(int argc, char **argv)
 {
 	static const struct opt opts[] = {{"output", 'o', 1, 'o'}, {"force", 'f', 0, 'f'}, {0}};
@@ -161,7 +140,7 @@ int cmd_export(int argc, char **argv)
 	if (!(c.rootfs = cmd_container_path(name)))
 		die("No such file or directory: %s", name);
 	def = xasprintf("%s.sqsh", name);
-	c.out = output_path(out ? out : def, cmd_forced(force));
+	c.out = cmd_output_path(out ? out : def, cmd_forced(force));
 	c.tmp = xasprintf("%s.XXXXXX", c.out);
 	if ((fd = mkostemp(c.tmp, O_CLOEXEC)) < 0)
 		die("failed to create: %s:", c.tmp);
