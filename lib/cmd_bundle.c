@@ -163,6 +163,27 @@ static void add_library(char *line, const char *libdir, char **loader)
 	free(dst);
 }
 
+/* bin/enroot: run libexec/enroot through the bundled loader and libraries, under the name
+ * it was called by (the binary dispatches on argv[0]). */
+static void write_wrapper(const char *dir, const char *loader)
+{
+	char *p;
+	int fd;
+
+	p = xasprintf("%s/bin/enroot", dir);
+	fd = xopen(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (dprintf(fd,
+		    "#!/bin/sh\n"
+		    "# enroot through its own loader and libraries: none of the host's is used.\n"
+		    "d=${0%%/*}\n"
+		    "exec \"$d/../lib/%s\" --library-path \"$d/../lib\" --argv0 \"${0##*/}\" "
+		    "\"$d/../libexec/enroot\" \"$@\"\n",
+		    loader) < 0)
+		die("failed to write: %s:", p);
+	xclose(fd);
+	free(p);
+}
+
 /* The runtime binary (this one), its loader and libraries, the wrapper and the compat names. */
 static void add_binary(const char *dir)
 {
@@ -171,7 +192,6 @@ static void add_binary(const char *dir)
 	char *exe = realpath("/proc/self/exe", NULL), *p, *loader = NULL;
 	char *argv[] = {"ldd", exe, NULL};
 	struct buf out = BUF_INIT;
-	int fd;
 
 	if (!exe)
 		die("failed to resolve: /proc/self/exe:");
@@ -186,18 +206,7 @@ static void add_binary(const char *dir)
 	free(p);
 	if (!loader)
 		die("failed to find the dynamic loader of: %s", exe);
-	p = xasprintf("%s/bin/enroot", dir);
-	fd = xopen(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-	if (dprintf(fd,
-		    "#!/bin/sh\n"
-		    "# enroot through its own loader and libraries: none of the host's is used.\n"
-		    "d=${0%%/*}\n"
-		    "exec \"$d/../lib/%s\" --library-path \"$d/../lib\" --argv0 \"${0##*/}\" "
-		    "\"$d/../libexec/enroot\" \"$@\"\n",
-		    loader) < 0)
-		die("failed to write: %s:", p);
-	xclose(fd);
-	free(p);
+	write_wrapper(dir, loader);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		p = xasprintf("%s/bin/%s", dir, names[i]);
 		if (symlink("enroot", p) < 0)
@@ -226,6 +235,20 @@ static void sh_quote(struct buf *b, const char *s)
 	buf_addc(b, '\'');
 }
 
+/* Is NAME=VALUE a setting --all carries: ^ENROOT_[A-Z_]+$ (enroot's configuration keys, so
+ * sh can read the export) and not a *_PATH one? */
+static int carried_setting(const char *env)
+{
+	const char *eq = strchr(env, '=');
+	size_t n = eq ? (size_t)(eq - env) : 0;
+
+	if (n <= 7 || strncmp(env, "ENROOT_", 7))
+		return 0;
+	if (strspn(env + 7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != n - 7)
+		return 0;
+	return !(n >= 5 && !strncmp(eq - 5, "_PATH", 5));
+}
+
 /* --all: every exported ENROOT_* setting but the *_PATH ones, as sh exports, sorted. */
 static void write_settings(const char *path)
 {
@@ -239,9 +262,7 @@ static void write_settings(const char *path)
 		n++;
 	v = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		const char *eq = strchr(environ[i], '=');
-		if (strncmp(environ[i], "ENROOT_", 7) || !eq ||
-		    (eq - environ[i] >= 5 && !strncmp(eq - 5, "_PATH", 5)))
+		if (!carried_setting(environ[i]))
 			continue;
 		v[k++] = environ[i];
 	}
@@ -312,6 +333,32 @@ static int add_size(const char *path, const struct stat *st, int type, struct FT
 	return 0;
 }
 
+/* Append the value of the header field NAME; -1 when NAME is no field. */
+static int render_field(struct bundle *b, const char *name, struct buf *h, size_t *skip_at,
+			size_t *sum_at)
+{
+	if (!strcmp(name, "SKIP")) {
+		*skip_at = h->len;
+		buf_printf(h, "%*s", SKIP_WIDTH, "");
+	} else if (!strcmp(name, "SHA256")) {
+		*sum_at = h->len;
+		buf_printf(h, "%*s", SHA256_HEX - 1, "");
+	} else if (!strcmp(name, "COMPRESSION")) {
+		buf_adds(h, b->comp);
+	} else if (!strcmp(name, "DESCRIPTION")) {
+		sh_quote(h, b->desc);
+	} else if (!strcmp(name, "TARGET")) {
+		sh_quote(h, b->target);
+	} else if (!strcmp(name, "SIZE")) {
+		buf_printf(h, "%ju", tree_kb);
+	} else if (!strcmp(name, "VERSION")) {
+		buf_adds(h, ENROOT_VERSION);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 /* Replace each @NAME@ of the template at path; *skip_at and *sum_at get the offsets of the
  * fixed-width SKIP and SHA256 fields (filled in later). */
 static void render_header(struct bundle *b, struct buf *h, size_t *skip_at, size_t *sum_at)
@@ -334,23 +381,7 @@ static void render_header(struct bundle *b, struct buf *h, size_t *skip_at, size
 		}
 		buf_add(h, s, (size_t)(at - s));
 		*end = '\0';
-		if (!strcmp(at + 1, "SKIP")) {
-			*skip_at = h->len;
-			buf_printf(h, "%*s", SKIP_WIDTH, "");
-		} else if (!strcmp(at + 1, "SHA256")) {
-			*sum_at = h->len;
-			buf_printf(h, "%*s", SHA256_HEX - 1, "");
-		} else if (!strcmp(at + 1, "COMPRESSION")) {
-			buf_adds(h, b->comp);
-		} else if (!strcmp(at + 1, "DESCRIPTION")) {
-			sh_quote(h, b->desc);
-		} else if (!strcmp(at + 1, "TARGET")) {
-			sh_quote(h, b->target);
-		} else if (!strcmp(at + 1, "SIZE")) {
-			buf_printf(h, "%ju", tree_kb);
-		} else if (!strcmp(at + 1, "VERSION")) {
-			buf_adds(h, ENROOT_VERSION);
-		} else {
+		if (render_field(b, at + 1, h, skip_at, sum_at) < 0) {
 			*end = '@'; /* not a field: keep the text */
 			buf_addc(h, '@');
 			end = at;
@@ -534,7 +565,9 @@ static void make_temporaries(struct bundle *b)
 	b->root = xasprintf("%s/rootfs", b->tmpdir);
 }
 
-int cmd_bundle(int argc, char **argv)
+/* The options; returns the index of IMAGE. */
+static int parse(struct bundle *b, int argc, char **argv, const char **out, const char **target,
+		 int *force)
 {
 	static const struct opt opts[] = {{"all", 'a', 0, 'a'},
 					  {"checksum", 'c', 0, 'c'},
@@ -543,11 +576,8 @@ int cmd_bundle(int argc, char **argv)
 					  {"target", 't', 1, 't'},
 					  {"force", 'f', 0, 'f'},
 					  {0}};
-	struct bundle b = {.desc = "none"};
-	const char *out = NULL, *target = NULL;
-	char *def, *paths[3];
 	struct optparse p;
-	int force = 0, o, rc;
+	int o;
 
 	opt_init(&p, argc, argv);
 	while ((o = opt_next(&p, opts)) != OPT_DONE) {
@@ -556,23 +586,34 @@ int cmd_bundle(int argc, char **argv)
 		if (o == OPT_BAD)
 			opt_fail(&p, cmd_bundle_usage);
 		if (o == 'a')
-			b.all = 1;
+			b->all = 1;
 		else if (o == 'c')
-			b.checksum = 1;
+			b->checksum = 1;
 		else if (o == 'd')
-			b.desc = p.arg;
+			b->desc = p.arg;
 		else if (o == 'o')
-			out = p.arg;
+			*out = p.arg;
 		else if (o == 't')
-			target = p.arg;
+			*target = p.arg;
 		else
-			force = 1;
+			*force = 1;
 	}
 	if (argc - p.ind != 1)
 		usage_exit(cmd_bundle_usage, 1);
+	return p.ind;
+}
+
+int cmd_bundle(int argc, char **argv)
+{
+	struct bundle b = {.desc = "none"};
+	const char *out = NULL, *target = NULL;
+	char *def, *paths[3];
+	int force = 0, rc, ind;
+
+	ind = parse(&b, argc, argv, &out, &target, &force);
 	b.all |= config_enabled("ENROOT_BUNDLE_ALL");
 	b.checksum |= config_enabled("ENROOT_BUNDLE_CHECKSUM");
-	b.image = image_path(argv[p.ind]);
+	b.image = image_path(argv[ind]);
 	if (target)
 		check_target(target);
 	compression_of(&b);
