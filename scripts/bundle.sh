@@ -191,9 +191,10 @@ runtime_env() {
 	export PATH ENROOT_LIBRARY_PATH ENROOT_SYSCONF_PATH ENROOT_CONFIG_PATH ENROOT_DATA_PATH
 	export ENROOT_RUNTIME_PATH ENROOT_CACHE_PATH
 	if [ -f "$root/.enroot/etc/config" ]; then
+		# shellcheck disable=SC1091 # written by enroot bundle -a
 		. "$root/.enroot/etc/config"
 	fi
-	mkdir -p -m 0700 -- "$rundir" || err "failed to create directory: $rundir"
+	mkdir -m 0700 -- "$rundir" 2>/dev/null || [ -d "$rundir" ] || err "failed to create directory: $rundir"
 	"$root/.enroot/bin/enroot" version >/dev/null 2>&1 ||
 		err "failed to run: $root/.enroot/bin/enroot (is ${root%/*} mounted noexec?)"
 }
@@ -206,7 +207,7 @@ cleanup() {
 }
 
 main() {
-	mode=run quiet= keep= tmp= n=$#
+	mode=run quiet='' keep='' tmp='' n=$#
 	# Our own options are taken out; the runtime's are kept, in order, then "-- ." and the
 	# command (the bundle's root is "." under ENROOT_DATA_PATH).
 	while [ "$n" -gt 0 ]; do
@@ -222,7 +223,10 @@ main() {
 		-h | --help) usage && exit 0 ;;
 		-r | --root | -w | --rw | --conf=?* | --env=?* | --mount=?* | --rc=?*) set -- "$@" "$a" ;;
 		-c | --conf | -e | --env | -m | --mount | --rc)
-			[ "$n" -gt 0 ] && [ -n "$1" ] || { usage | head -1 >&2 && exit 1; }
+			if [ "$n" -eq 0 ] || [ -z "$1" ]; then
+				usage | head -1 >&2
+				exit 1
+			fi
 			set -- "$@" "$a" "$1"
 			shift
 			n=$((n - 1))
