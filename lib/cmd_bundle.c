@@ -321,7 +321,9 @@ static void add_runtime(struct bundle *b)
 	free(dir);
 }
 
-/* nftw has no user argument: the size being summed, in KiB (as du -k counts). */
+/* nftw has no user argument: the size being summed, in KiB, counting every entry in whole
+ * 4 KiB blocks (what most filesystems use; st_blocks would make the header, and so the
+ * bundle, differ from one build to the next). */
 static uintmax_t tree_kb;
 
 static int add_size(const char *path, const struct stat *st, int type, struct FTW *f)
@@ -329,7 +331,7 @@ static int add_size(const char *path, const struct stat *st, int type, struct FT
 	(void)path;
 	(void)type;
 	(void)f;
-	tree_kb += (uintmax_t)st->st_blocks / 2;
+	tree_kb += S_ISREG(st->st_mode) ? ((uintmax_t)st->st_size + 4095) / 4096 * 4 : 4;
 	return 0;
 }
 
@@ -413,7 +415,9 @@ static int reap(pid_t pid, const char *what)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die("failed to wait for: %s:", what);
-	if (status != 0)
+	if (status != 0 && child_code(status) == 127)
+		msg_error("Command not found: %s", what);
+	else if (status != 0)
 		msg_error("failed to run: %s (exit status %d)", what, child_code(status));
 	return status;
 }
