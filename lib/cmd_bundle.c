@@ -5,6 +5,8 @@
  * user's too and the exported ENROOT_* settings), and the tree is archived with tar, compressed
  * like the image's data, behind the POSIX sh header $ENROOT_LIBRARY_PATH/bundle.sh. The
  * output is built beside its final name and renamed into place (nothing half-done is visible).
+ * The header is ours rather than makeself's (enroot's choice): makeself's header parses its
+ * own options (--info, --target, --keep, --noexec, ...), which collide with the bundle's.
  *
  * Layout of /.enroot in the bundle:
  *   bin/enroot           sh wrapper: exec lib/LOADER --library-path lib --argv0 NAME
