@@ -91,37 +91,44 @@ kernel_config() {
 	fi
 }
 
-# Kernel options: NAME then "required" or a note why it may be needed.
+# Kernel options: NAME then "required" or a note why it may be needed. One grep, then
+# pattern matching (each process costs milliseconds).
 check_config() {
-	conf=$(kernel_config)
+	conf=$(kernel_config | grep -E '^CONFIG_[A-Z0-9_]+=[ym]$')
+	nl='
+'
 	for opt in NAMESPACES:required USER_NS:required SECCOMP_FILTER:required \
 		OVERLAY_FS:optional X86_VSYSCALL_EMULATION:glibc VSYSCALL_EMULATE:glibc \
 		VSYSCALL_NATIVE:glibc; do
 		name=CONFIG_${opt%%:*} kind=${opt#*:}
-		if [ -z "$conf" ]; then
-			row "$name" "unknown (kernel configuration not found)"
-		elif printf '%s\n' "$conf" | grep -q "^$name=y"; then
-			row "$name" OK
-		elif printf '%s\n' "$conf" | grep -q "^$name=m"; then
-			row "$name" "OK (module)"
-		elif [ "$kind" = required ]; then
-			row "$name" KO required
-		elif [ "$kind" = glibc ]; then
-			row "$name" "KO (required if glibc <= 2.13)"
-		else
-			row "$name" "KO (optional)"
-		fi
+		case $nl$conf$nl in
+		*"$nl$name=y$nl"*) row "$name" OK ;;
+		*"$nl$name=m$nl"*) row "$name" "OK (module)" ;;
+		*)
+			if [ -z "$conf" ]; then
+				row "$name" "unknown (kernel configuration not found)"
+			elif [ "$kind" = required ]; then
+				row "$name" KO required
+			elif [ "$kind" = glibc ]; then
+				row "$name" "KO (required if glibc <= 2.13)"
+			else
+				row "$name" "KO (optional)"
+			fi
+			;;
+		esac
 	done
 }
 
-# A sysctl that must be set (> 0), or must be unset (0) when $2 is "off".
+# A sysctl (NAME, its path under /proc/sys) that must be set (> 0), or unset (0) when $3 is
+# "off".
 check_sysctl() {
-	f=/proc/sys/$(printf '%s' "$1" | tr . /)
-	if ! [ -r "$f" ]; then
+	# (not read: dash's read of a /proc/sys file can return a truncated value)
+	v=$(cat "/proc/sys/$2" 2>/dev/null)
+	if [ -z "$v" ]; then
 		row "$1" "OK (not present)"
-	elif [ "${2-}" = off ]; then
-		if [ "$(cat "$f")" = 0 ]; then row "$1" OK; else row "$1" KO required; fi
-	elif [ "$(cat "$f")" -gt 0 ] 2>/dev/null; then
+	elif [ "${3-}" = off ]; then
+		if [ "$v" = 0 ]; then row "$1" OK; else row "$1" KO required; fi
+	elif [ "$v" -gt 0 ] 2>/dev/null; then
 		row "$1" OK
 	else
 		row "$1" KO required
@@ -142,10 +149,11 @@ verify() {
 		;;
 	esac
 	printf '\nKernel parameters:\n\n'
-	check_sysctl kernel.unprivileged_userns_clone
-	check_sysctl user.max_user_namespaces
-	check_sysctl user.max_mnt_namespaces
-	check_sysctl kernel.apparmor_restrict_unprivileged_userns off
+	check_sysctl kernel.unprivileged_userns_clone kernel/unprivileged_userns_clone
+	check_sysctl user.max_user_namespaces user/max_user_namespaces
+	check_sysctl user.max_mnt_namespaces user/max_mnt_namespaces
+	check_sysctl kernel.apparmor_restrict_unprivileged_userns \
+		kernel/apparmor_restrict_unprivileged_userns off
 	printf '\nExtra packages:\n\n'
 	if command -v nvidia-container-cli >/dev/null; then
 		row nvidia-container-cli OK
