@@ -215,7 +215,7 @@ cleanup() {
 }
 
 main() {
-	mode=run quiet='' keep='' tmp='' n=$#
+	mode=run quiet='' keep='' tmp='' sep='' n=$#
 	# Our own options are taken out; the runtime's are kept, in order, then "-- ." and the
 	# command (the bundle's root is "." under ENROOT_DATA_PATH).
 	while [ "$n" -gt 0 ]; do
@@ -239,19 +239,18 @@ main() {
 			shift
 			n=$((n - 1))
 			;;
-		--) break ;;
+		--) set -- "$@" -- . && sep=1 && break ;;
 		-?*) printf '%s\n' "[ERROR] Invalid option: $a" >&2 && usage | head -1 >&2 && exit 1 ;;
-		*) set -- "$@" -- . "$a" && break ;;
+		*) set -- "$@" -- . "$a" && sep=1 && break ;;
 		esac
 	done
+	[ -n "$sep" ] || set -- "$@" -- .
 	# Rotate the rest (the command and its arguments) behind the options.
-	case $a in --) set -- "$@" -- . ;; -*) [ "$n" -gt 0 ] || set -- "$@" -- . ;; esac
 	while [ "$n" -gt 0 ]; do
 		set -- "$@" "$1"
 		shift
 		n=$((n - 1))
 	done
-	[ $# -gt 0 ] || set -- -- .
 
 	check_sum
 	case $mode in
