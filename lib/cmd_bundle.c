@@ -36,6 +36,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "sha256.h"
+#include "version.h"
 #include "xwrap.h"
 
 const char cmd_bundle_usage[] =
