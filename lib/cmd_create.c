@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "errcap.h"
 #include "cmd.h"
 #include "msg.h"
 #include "opt.h"
@@ -164,7 +165,7 @@ static void cap_nofile(void)
 }
 
 /* unsquashfs IMAGE into dest (which must not exist). Returns the wait status. */
-static int unsquash(const char *image, const char *dest)
+static int unsquash(const char *image, const char *dest, int cap)
 {
 	const char *p = getenv("ENROOT_MAX_PROCESSORS");
 	char *argv[10];
@@ -181,15 +182,24 @@ static int unsquash(const char *image, const char *dest)
 	argv[k++] = (char *)image;
 	argv[k] = NULL;
 	cap_nofile();
-	/* unsquashfs lists every file on stdout: keep our stdout clean. */
-	return child_run(argv, -1, CHILD_DEVNULL, 0);
+	/* unsquashfs lists every file on stdout: keep our stdout clean.  Its stderr is held
+	 * (errcap) so that a full disk is told in one line by the caller. */
+	int saved = dup(STDERR_FILENO), status;
+	if (cap >= 0 && saved >= 0)
+		dup2(cap, STDERR_FILENO);
+	status = child_run(argv, -1, CHILD_DEVNULL, 0);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	return status;
 }
 
 /* Extract into DATA/.NAME.XXXXXX/rootfs, fix modes, rename to target. */
 static int extract(const char *image, const char *data, const char *name, const char *target)
 {
 	char *tmp = NULL, *dest = NULL, *list = NULL, *bad = NULL;
-	int status, rc = 1, lfd = -1;
+	int status, rc = 1, lfd = -1, cap = -1, full;
 	pid_t lpid = -1;
 
 	if (asprintf(&tmp, "%s/.%s.XXXXXX", data, name) < 0 || !mkdtemp(tmp) ||
@@ -200,8 +210,14 @@ static int extract(const char *image, const char *data, const char *name, const 
 	/* Run as root, unsquashfs keeps every mode itself and root can delete anything. */
 	if (geteuid() != 0)
 		lpid = start_listing(image, list, &lfd);
-	status = unsquash(image, dest);
-	if (status != 0) {
+	cap = errcap_open();
+	status = unsquash(image, dest, cap);
+	if (!(full = status != 0 ? errcap_errno(cap) : 0))
+		errcap_replay(cap, STDERR_FILENO);
+	if (full) {
+		msg_error("failed to create container: %s: %s", target, strerror(full));
+		rc = 1;
+	} else if (status != 0) {
 		msg_error("failed to extract image: %s", image);
 		rc = status > 0 && child_code(status) ? child_code(status) : 1;
 	} else if (fix_modes(&lpid, lfd, dest) < 0) {
@@ -218,6 +234,8 @@ out:
 	}
 	if (lfd >= 0)
 		close(lfd);
+	if (cap >= 0)
+		close(cap);
 	if (tmp && rmtree(tmp, &bad) < 0 && errno != ENOENT)
 		msg_warn("failed to remove: %s:", bad ? bad : tmp);
 	free(bad);
