@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +122,8 @@ static _Noreturn void run_child(char **argv, char **env, int progress, uid_t uid
 	struct rlimit rl;
 	int null;
 
+	/* Killed with the import or export that waits for it (lib/guard.h, lib/stale.h). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur > SQUASH_MAX_NOFILE) {
 		rl.rlim_cur = SQUASH_MAX_NOFILE;
 		rl.rlim_max = rl.rlim_max > SQUASH_MAX_NOFILE ? SQUASH_MAX_NOFILE : rl.rlim_max;
