@@ -5,6 +5,7 @@ It forwards /v2/ requests to the registry and can, on request:
   --token USER:PASS   demand Bearer tokens (opaque, one per repository) that it issues at
                       /token after checking HTTP Basic credentials, like Docker Hub's auth;
   --anonymous         also issue tokens without credentials (public repositories);
+  --token-log FILE    append every token issued to FILE (for leak checks);
   --fail N:STATUS     answer the first N manifest requests with STATUS (500, 429, ...);
   --retry-after S     add "Retry-After: S" to those failures;
   --tamper            append a space to every manifest body served (its digest changes);
@@ -158,6 +159,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         repo = m.group(1).replace("%2F", "/") if m else "*"
         tok = secrets.token_hex(16)
         TOKENS[tok] = repo
+        if ARGS.token_log:
+            with LOCK, open(ARGS.token_log, "a") as f:
+                f.write(tok + "\n")
         body = json.dumps({"token": tok, "expires_in": 300}).encode()
         self.reply(200, body, [("Content-Type", "application/json")])
 
@@ -165,8 +169,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ARGS.delay and "/blobs/" in path and self.command == "GET":
             time.sleep(ARGS.delay)
         conn = http.client.HTTPConnection(ARGS.backend_host, ARGS.backend_port, timeout=30)
-        hdrs = {k: v for k, v in self.headers.items()
-                if k.lower() not in ("authorization", "host", "connection")}
+        # Without --token the registry behind does its own auth (htpasswd): pass it on.
+        drop = ("authorization", "host", "connection") if ARGS.token else ("host", "connection")
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in drop}
         conn.request(self.command, path, headers=hdrs)
         r = conn.getresponse()
         body = r.read()
@@ -189,9 +194,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 CUTS["left"] -= 1 if cut else 0
         if ARGS.corrupt_blobs and "/blobs/" in path and self.command == "GET" and body:
             body = bytes([body[0] ^ 0xFF]) + body[1:]
-        keep = [(k, v) for k, v in r.getheaders()
-                if k.lower() not in ("content-length", "connection", "transfer-encoding",
-                                     "www-authenticate")]
+        strip = ("content-length", "connection", "transfer-encoding")
+        if ARGS.token:
+            strip += ("www-authenticate",)
+        keep = [(k, v) for k, v in r.getheaders() if k.lower() not in strip]
         if self.command == "HEAD":
             keep.append(("X-Backend-Length", r.getheader("Content-Length", "0")))
         self.send_response(r.status)
@@ -251,6 +257,7 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--token")
     p.add_argument("--anonymous", action="store_true")
+    p.add_argument("--token-log")
     p.add_argument("--fail", default="0:500")
     p.add_argument("--retry-after")
     p.add_argument("--redirect", action="store_true")
