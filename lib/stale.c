@@ -111,8 +111,8 @@ static int attempt(char *path, int dir)
 		return -1;
 	if (dir)
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
+	if (fd < 0) /* ENOENT: a sweep removed it before we could hold it */
+		return errno == ENOENT ? (errno = EAGAIN, -1) : -1;
 	if (slash)
 		*slash = '\0';
 	dirfd = open(slash ? (*path ? path : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
