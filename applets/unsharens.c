@@ -178,6 +178,8 @@ static void tail(const struct args *a)
 		die("failed to install seccomp filter:");
 	if (a->envfd >= 0 && environ_load_fd(a->envfd))
 		die("failed to load environment: fd %d:", a->envfd);
+	if (a->envfd > STDERR_FILENO)
+		close(a->envfd); /* read: it must not reach the command (enroot exec's memfd) */
 	if (a->envfd < 0 && a->envfile && environ_load_path(a->envfile))
 		die("failed to load environment: %s:", a->envfile);
 	if (a->workdirfd >= 0 && fchdir(a->workdirfd))

@@ -41,14 +41,40 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-/* Remove temporaries older than STALE_SECONDS (their writer died or hung). */
+/* Remove the temporary NAME (<hex>.tmp.XXXXXX) when its writer is gone: older than
+ * STALE_SECONDS (hung), or its digest's lock is free (a writer takes the lock before making
+ * its temporary and holds it until the temporary is gone: SIGKILL, crash).  The removal is
+ * done under that lock. */
+static void clean_temp(struct blobcache *c, const char *name, time_t now)
+{
+	const char *dot = strchr(name, '.');
+	char lock[SHA256_HEX + 8];
+	struct stat st;
+	int fd;
+
+	if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (now - st.st_mtime > STALE_SECONDS) {
+		unlinkat(c->dirfd, name, 0);
+		return;
+	}
+	if (!dot || dot - name != SHA256_HEX - 1)
+		return;
+	snprintf(lock, sizeof(lock), "%.*s.lock", (int)(dot - name), name);
+	fd = openat(c->dirfd, lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlinkat(c->dirfd, name, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Remove the temporaries of writers that are gone (see clean_temp). */
 static void clean_stale(struct blobcache *c)
 {
 	int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	time_t now = time(NULL);
 	struct dirent *e;
-	struct stat st;
 
 	if (!d) {
 		if (fd >= 0)
@@ -56,10 +82,8 @@ static void clean_stale(struct blobcache *c)
 		return;
 	}
 	while ((e = readdir(d)))
-		if (strstr(e->d_name, ".tmp.") &&
-		    !fstatat(c->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
-		    now - st.st_mtime > STALE_SECONDS)
-			unlinkat(c->dirfd, e->d_name, 0);
+		if (strstr(e->d_name, ".tmp."))
+			clean_temp(c, e->d_name, now);
 	closedir(d);
 }
 

@@ -9,8 +9,9 @@
  *                        sha256 matched and it was fsync'ed
  * Trust: a file can only appear under its final name through that rename, so a cache hit is
  * checked for type and size only (re-hashing every hit would cost as much as decompressing the
- * layer); blobcache_verify re-hashes on demand.  Temporaries whose lock is free are removed
- * under the lock; any older than an hour are removed on open. */
+ * layer); blobcache_verify re-hashes on demand.  Temporaries whose digest lock is free (their
+ * writer died, even of SIGKILL) are removed under that lock on open and before a download of
+ * the digest; any older than an hour are removed on open. */
 #ifndef BLOBCACHE_H
 #define BLOBCACHE_H
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@ static _Noreturn void child_exec(char *const argv[], int in_fd, int out_fd, int 
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+	/* The caller always waits: if it is killed, the tool has nobody to work for. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (in_fd >= 0 && dup2(in_fd, 0) < 0)
 		_exit(126);
 	if (out_fd >= 0 && dup2(out_fd, 1) < 0)

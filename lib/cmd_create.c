@@ -17,10 +17,13 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "errcap.h"
+#include "guard.h"
 #include "cmd.h"
 #include "msg.h"
 #include "opt.h"
 #include "rmtree.h"
+#include "stale.h"
 
 const char cmd_create_usage[] = "Usage: enroot create [options] [--] IMAGE\n"
 				"\n"
@@ -164,7 +167,7 @@ static void cap_nofile(void)
 }
 
 /* unsquashfs IMAGE into dest (which must not exist). Returns the wait status. */
-static int unsquash(const char *image, const char *dest)
+static int unsquash(const char *image, const char *dest, int cap)
 {
 	const char *p = getenv("ENROOT_MAX_PROCESSORS");
 	char *argv[10];
@@ -181,49 +184,83 @@ static int unsquash(const char *image, const char *dest)
 	argv[k++] = (char *)image;
 	argv[k] = NULL;
 	cap_nofile();
-	/* unsquashfs lists every file on stdout: keep our stdout clean. */
-	return child_run(argv, -1, CHILD_DEVNULL, 0);
+	/* unsquashfs lists every file on stdout: keep our stdout clean.  Its stderr is held
+	 * (errcap) so that a full disk is told in one line by the caller. */
+	int saved = dup(STDERR_FILENO), status;
+	if (cap >= 0 && saved >= 0)
+		dup2(cap, STDERR_FILENO);
+	status = child_run(argv, -1, CHILD_DEVNULL, 0);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	return status;
 }
 
-/* Extract into DATA/.NAME.XXXXXX/rootfs, fix modes, rename to target. */
-int cmd_extract(const char *image, const char *data, const char *name, const char *target)
+struct extract_ctx {
+	const char *image, *target;
+	char *dest, *list;
+};
+
+/* The guarded worker: unsquashfs into DEST, fix modes, rename to TARGET. */
+static int extract_worker(void *arg)
 {
-	char *tmp = NULL, *dest = NULL, *list = NULL, *bad = NULL;
-	int status, rc = 1, lfd = -1;
+	struct extract_ctx *c = arg;
+	int status, rc = 1, lfd = -1, cap, full;
 	pid_t lpid = -1;
 
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", data, name) < 0 || !mkdtemp(tmp) ||
-	    asprintf(&dest, "%s/rootfs", tmp) < 0 || asprintf(&list, "%s/list", tmp) < 0) {
-		msg_error("failed to create directory: %s/.%s:", data, name);
-		goto out;
-	}
 	/* Run as root, unsquashfs keeps every mode itself and root can delete anything. */
 	if (geteuid() != 0)
-		lpid = start_listing(image, list, &lfd);
-	status = unsquash(image, dest);
-	if (status != 0) {
-		msg_error("failed to extract image: %s", image);
+		lpid = start_listing(c->image, c->list, &lfd);
+	cap = errcap_open();
+	status = unsquash(c->image, c->dest, cap);
+	if (!(full = status != 0 ? errcap_errno(cap) : 0))
+		errcap_replay(cap, STDERR_FILENO);
+	if (full) {
+		msg_error("failed to create container: %s: %s", c->target, strerror(full));
+	} else if (status != 0) {
+		msg_error("failed to extract image: %s", c->image);
 		rc = status > 0 && child_code(status) ? child_code(status) : 1;
-	} else if (fix_modes(&lpid, lfd, dest) < 0) {
-		msg_error("failed to fix permissions: %s:", dest);
-	} else if (rename(dest, target) < 0) {
-		msg_error("failed to rename: %s:", target);
+	} else if (fix_modes(&lpid, lfd, c->dest) < 0) {
+		msg_error("failed to fix permissions: %s:", c->dest);
+	} else if (rename(c->dest, c->target) < 0) {
+		msg_error("failed to rename: %s:", c->target);
 	} else {
 		rc = 0;
 	}
-out:
 	if (lpid > 0) {
 		kill(lpid, SIGKILL);
 		waitpid(lpid, NULL, 0);
 	}
-	if (lfd >= 0)
-		close(lfd);
-	if (tmp && rmtree(tmp, &bad) < 0 && errno != ENOENT)
-		msg_warn("failed to remove: %s:", bad ? bad : tmp);
-	free(bad);
+	return rc;
+}
+
+/* Extract into DATA/.NAME.creating.XXXXXX/rootfs (a locked temporary, lib/stale.h), fix
+ * modes, rename to target; the scratch directory goes whatever happens (lib/guard.h). */
+int cmd_extract(const char *image, const char *data, const char *name, const char *target)
+{
+	struct extract_ctx c = {image, target, NULL, NULL};
+	char *tmp = NULL, *paths[2];
+	int rc = 1, lock = -1;
+
+	if (asprintf(&tmp, "%s/.%s.creating.XXXXXX", data, name) < 0 ||
+	    (lock = stale_mktemp(tmp, 1)) < 0 || asprintf(&c.dest, "%s/rootfs", tmp) < 0 ||
+	    asprintf(&c.list, "%s/list", tmp) < 0) {
+		msg_error("failed to create directory: %s/.%s:", data, name);
+		goto out;
+	}
+	paths[0] = tmp;
+	paths[1] = NULL;
+	if ((rc = guard_run(extract_worker, &c, paths, NULL)) < 0) {
+		msg_error("failed to fork:");
+		rc = 1;
+	}
+out:
+	if (lock >= 0)
+		close(lock);
 	free(tmp);
-	free(dest);
-	free(list);
+	free(c.dest);
+	free(c.list);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "opt.h"
 #include "rmtree.h"
 #include "squash.h"
+#include "stale.h"
 #include "xwrap.h"
 
 const char cmd_export_usage[] =
@@ -141,18 +142,18 @@ int cmd_export(int argc, char **argv)
 		die("No such file or directory: %s", name);
 	def = xasprintf("%s.sqsh", name);
 	c.out = cmd_output_path(out ? out : def, cmd_forced(force));
-	c.tmp = xasprintf("%s.XXXXXX", c.out);
-	if ((fd = mkostemp(c.tmp, O_CLOEXEC)) < 0)
+	c.tmp = xasprintf("%s.tmp.XXXXXX", c.out);
+	if ((fd = stale_mktemp(c.tmp, 0)) < 0)
 		die("failed to create: %s:", c.tmp);
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(fd, 0666 & ~mask) < 0)
 		die("failed to change mode: %s:", c.tmp);
-	close(fd);
 	paths[0] = c.tmp;
 	paths[1] = NULL;
 	if ((rc = guard_run(export_worker, &c, paths, NULL)) < 0)
 		die("failed to fork:");
+	close(fd);
 	free(def);
 	free(c.rootfs);
 	free(c.out);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,7 +74,7 @@ static void remove_paths(char *const paths[])
 int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after)(void *ctx))
 {
 	sigset_t set, old;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	int status;
 
 	guard_sigset(&set);
@@ -84,6 +85,11 @@ int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after
 		return -1;
 	}
 	if (pid == 0) {
+		/* A SIGKILLed parent cannot clean up; the worker must not go on to publish a
+		 * result nobody waits for.  Its temporaries are the next run's (lib/stale.h). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(128 + SIGKILL);
 		setpgid(0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		exit(fn(ctx));

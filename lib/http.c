@@ -482,6 +482,15 @@ static int retryable_curl(CURLcode rc)
 	}
 }
 
+/* A 429 or 503 with Retry-After is the server asking to come back later: honoured up to
+ * HTTP_DEFAULT_RETRIES times even when ENROOT_TRANSFER_RETRIES is 0 (enroot's default), so
+ * that a rate-limited pull waits instead of failing or hammering (PITFALLS §3.3). */
+static int server_asks_retry(int r, const struct http_response *resp, int attempt)
+{
+	return r == 0 && (resp->status == 429 || resp->status == 503) &&
+	       http_header(resp, "Retry-After") && attempt < HTTP_DEFAULT_RETRIES;
+}
+
 /* Seconds to wait before retry number attempt+1: Retry-After (bounded) or 1, 2, 4, ... 30. */
 static unsigned backoff(const struct http_response *resp, int attempt)
 {
@@ -556,7 +565,7 @@ int http_request(const struct http_request *req, struct http_response *resp)
 		resp->url = NULL;
 		r = follow(&x, &rc);
 		saved = errno;
-		if (attempt >= retries)
+		if (attempt >= retries && !server_asks_retry(r, resp, attempt))
 			break;
 		if (r < 0 ? x.sink_errno || !retryable_curl(rc) : !retryable_status(resp->status))
 			break;

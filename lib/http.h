@@ -6,7 +6,9 @@
  * Redirects are followed here, not by curl, so that Authorization headers and Basic
  * credentials are dropped whenever the next URL is on another scheme, host or port
  * (PITFALLS §3.3).  Connection errors, 408, 429 and 5xx are retried with exponential backoff,
- * honouring a Retry-After of up to HTTP_MAX_RETRY_AFTER seconds. */
+ * honouring a Retry-After of up to HTTP_MAX_RETRY_AFTER seconds; a 429 or 503 that carries
+ * Retry-After is retried (up to HTTP_DEFAULT_RETRIES times) even when ENROOT_TRANSFER_RETRIES
+ * is 0. */
 #ifndef HTTP_H
 #define HTTP_H
 

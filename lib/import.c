@@ -26,6 +26,7 @@
 #include "safepath.h"
 #include "sha256.h"
 #include "squash.h"
+#include "stale.h"
 #include "xwrap.h"
 
 const char import_usage[] =
@@ -704,7 +705,7 @@ void import_job_init(struct import_job *job, const char *uri, const char *arch, 
 	if (mkdirs(parent) < 0)
 		die("failed to create directory: %s:", parent);
 	job->tmpdir = xasprintf("%s/%s.XXXXXXXXXX", parent, prefix);
-	if (!mkdtemp(job->tmpdir))
+	if ((job->tmpdir_lock = stale_mktemp(job->tmpdir, 1)) < 0)
 		die("failed to create directory: %s:", job->tmpdir);
 	job->rootfs = xasprintf("%s/rootfs", job->tmpdir);
 	if (mkdir(job->rootfs, 0755) < 0)
@@ -715,6 +716,8 @@ void import_job_init(struct import_job *job, const char *uri, const char *arch, 
 
 void import_job_free(struct import_job *job)
 {
+	if (job->tmpdir_lock >= 0)
+		close(job->tmpdir_lock);
 	free(job->rootfs);
 	free(job->tmpdir);
 }
@@ -739,9 +742,20 @@ struct import_ctx {
 	char *out, *tmp;
 };
 
+void import_sweep_cache(void)
+{
+	char *cache = import_path_setting("ENROOT_CACHE_PATH");
+	struct blobcache bc;
+
+	if (cache && access(cache, F_OK) == 0 && blobcache_open(&bc, cache) == 0)
+		blobcache_close(&bc);
+	free(cache);
+}
+
 static void import_after(void *arg)
 {
 	import_engine_cleanup(&((struct import_ctx *)arg)->job);
+	import_sweep_cache();
 }
 
 /* The worker (in the guarded child): build the tree, then the squashfs image (spec §4.8). */
@@ -800,20 +814,20 @@ int import_main(int argc, char **argv)
 	if (!(temp = import_path_setting("ENROOT_TEMP_PATH")))
 		die("out of memory");
 	import_job_init(&c.job, uri, arch, temp, "enroot");
-	c.tmp = xasprintf("%s.XXXXXX", c.out);
-	if ((fd = mkostemp(c.tmp, O_CLOEXEC)) < 0)
+	c.tmp = xasprintf("%s.tmp.XXXXXX", c.out);
+	if ((fd = stale_mktemp(c.tmp, 0)) < 0)
 		die("failed to create: %s:", c.tmp);
 	mode = umask(0);
 	umask(mode);
 	if (fchmod(fd, 0666 & ~mode) < 0) /* mkostemp's 0600 would stay on the image */
 		die("failed to change mode: %s:", c.tmp);
-	close(fd);
 	paths[0] = c.job.tmpdir;
 	paths[1] = c.tmp;
 	paths[2] = NULL;
 	rc = guard_run(import_worker, &c, paths, import_after);
 	if (rc < 0)
 		die("failed to fork:");
+	close(fd);
 	import_job_free(&c.job);
 	free(c.tmp);
 	free(c.out);

@@ -30,6 +30,7 @@ struct import_job {
 	const char *engine;	  /* "docker" or "podman" for dockerd:// and podman://, else NULL */
 	const char *engine_image; /* the engine's image reference */
 	char *engine_name;	  /* the temporary container's name */
+	int tmpdir_lock;	  /* holds tmpdir alive for lib/stale.h sweeps */
 };
 
 /* The default output file name of URI (spec §4.8, §4.11), e.g. "ubuntu+24.04.sqsh"; dies on
@@ -45,6 +46,10 @@ void import_job_free(struct import_job *job);
 /* Build the root filesystem of job->uri (docker://, dockerd:// or podman://) in job->rootfs:
  * fetch, apply the layers, write the configuration.  Prints its diagnostics; 0 or -1. */
 int import_build(struct import_job *job);
+
+/* Remove the blob temporaries of downloads cut short (by a signal to the worker: its digest
+ * locks died with it; see blobcache.h).  Called by the guard's parent after the worker. */
+void import_sweep_cache(void);
 
 /* Remove the temporary engine container of a dockerd:// or podman:// build, if any. */
 void import_engine_cleanup(struct import_job *job);

@@ -112,6 +112,12 @@ static char *load_name(const char *uri, const char *given)
 	return name;
 }
 
+static void load_after(void *arg)
+{
+	(void)arg;
+	import_sweep_cache();
+}
+
 int load_main(int argc, char **argv)
 {
 	const char *arch = NULL, *given = NULL, *uri;
@@ -133,7 +139,7 @@ int load_main(int argc, char **argv)
 	import_job_init(&c.job, uri, arch, data, ".enroot-load");
 	paths[0] = c.job.tmpdir;
 	paths[1] = NULL;
-	if ((rc = guard_run(load_worker, &c, paths, NULL)) < 0)
+	if ((rc = guard_run(load_worker, &c, paths, load_after)) < 0)
 		die("failed to fork:");
 	import_job_free(&c.job);
 	free(c.dest);

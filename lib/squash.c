@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errcap.h"
 #include "squash.h"
 
 extern char **environ;
@@ -113,11 +116,14 @@ void squash_userns(uid_t uid, gid_t gid)
 }
 
 /* In the child: limits, namespace, output, exec.  Never returns. */
-static _Noreturn void run_child(char **argv, char **env, int progress, uid_t uid, gid_t gid)
+static _Noreturn void run_child(char **argv, char **env, int progress, uid_t uid, gid_t gid,
+				int cap)
 {
 	struct rlimit rl;
 	int null;
 
+	/* Killed with the import or export that waits for it (lib/guard.h, lib/stale.h). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur > SQUASH_MAX_NOFILE) {
 		rl.rlim_cur = SQUASH_MAX_NOFILE;
 		rl.rlim_max = rl.rlim_max > SQUASH_MAX_NOFILE ? SQUASH_MAX_NOFILE : rl.rlim_max;
@@ -130,26 +136,39 @@ static _Noreturn void run_child(char **argv, char **env, int progress, uid_t uid
 	} else if ((null = open("/dev/null", O_WRONLY)) >= 0) {
 		dup2(null, STDOUT_FILENO);
 	}
+	if (cap >= 0)
+		dup2(cap, STDERR_FILENO);
 	execvpe(argv[0], argv, env);
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* Run mksquashfs with its stderr captured: a full disk becomes errno ENOSPC (or EDQUOT) and
+ * one line of the caller's; any other text of the tool is passed on to our stderr. */
 static int run_mksquashfs(char **argv, int progress, int *status)
 {
 	char **env = child_env();
+	int cap = errcap_open(), full = 0;
 	pid_t pid;
 
 	if (!env)
 		return -1;
 	pid = fork();
 	if (pid == 0)
-		run_child(argv, env, progress, getuid(), getgid());
+		run_child(argv, env, progress, getuid(), getgid(), cap);
 	free(env);
+	while (pid > 0 && waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			pid = -1;
+	if (pid > 0 && (!WIFEXITED(*status) || WEXITSTATUS(*status)))
+		full = errcap_errno(cap);
+	if (!full)
+		errcap_replay(cap, STDERR_FILENO);
+	if (cap >= 0)
+		close(cap);
 	if (pid < 0)
 		return -1;
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
+	if (full)
+		return errno = full, -1;
 	if (!WIFEXITED(*status) || WEXITSTATUS(*status))
 		return errno = ECHILD, -1;
 	return 0;

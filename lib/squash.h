@@ -20,7 +20,9 @@ struct squash_opts {
  * /etc/shadow, are still read; modes are kept), check its status, fsync TMP and rename it to
  * OUT without replacing anything.  TMP may exist (it is overwritten) and is removed on
  * failure.  Returns 0, or -1 with errno set: EEXIST when OUT exists, ECHILD when mksquashfs
- * failed (*status then holds its wait status; it printed why), or the errno of the step. */
+ * failed (*status then holds its wait status; it printed why), ENOSPC or EDQUOT when it
+ * failed because the disk was full (its own messages are then withheld), or the errno of the
+ * step. */
 /* Become root of a new user namespace mapping only uid and gid ("0 UID 1"), so files the
  * owner cannot read (mode 0000) can be read.  Failure leaves the caller as it was. */
 void squash_userns(uid_t uid, gid_t gid);

@@ -168,6 +168,12 @@ oci_push() {
 			"$(printf '%s:%s' "$REGISTRY_USER" "$REGISTRY_PASS" | base64 -w0)" \
 			>"$REGISTRY_DIR/auth.json")
 		creds=(--dest-authfile "$REGISTRY_DIR/auth.json")
+	else
+		# skopeo's default auth file is under /run/containers/UID, which a podman run as
+		# root on the same machine makes unreadable.  (Not REGISTRY_AUTH_FILE in the
+		# environment: docker-registry reads REGISTRY_* variables as its configuration.)
+		[ -s "$T/skopeo-auth.json" ] || echo '{"auths":{}}' >"$T/skopeo-auth.json"
+		creds=(--dest-authfile "$T/skopeo-auth.json")
 	fi
 	skopeo copy -q --dest-tls-verify=false "${creds[@]}" "oci:$dir:$tag" "docker://$reg/$ref"
 }
