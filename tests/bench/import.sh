@@ -135,18 +135,31 @@ measure "extract: enroot load, warm, ENROOT_MAX_PROCESSORS=1" "rm -rf data/t" \
 measure "squash: mksquashfs of that tree, default options" "rm -f tree.sqsh" \
 	"mksquashfs data/t tree.sqsh -all-root -comp lzo -noD -exit-on-error -no-progress -quiet"
 
-# podman pull into an empty store of its own (overlay driver); skipped with the reason.
-podman_note=""
-PODMAN="podman --root $T/podman/root --runroot $T/podman/run --storage-driver overlay"
+# podman pull into an empty store of its own (overlay driver), rootless: as root, as the
+# unprivileged BENCH_PODMAN_USER (default enroot-test), since rootful podman changes /run.
+podman_note="" PD=""
 if ! command -v podman >/dev/null; then
 	podman_note="podman is not installed"
-elif ! $PODMAN pull -q --tls-verify=false "$REGISTRY/bench:latest" >/dev/null 2>"$T/podman.err"; then
-	podman_note="podman does not work here: $(grep -v '^$' "$T/podman.err" | tail -1)"
+elif [ "$(id -u)" != 0 ]; then
+	PD=$T/podman && mkdir -p "$PD/xdg"
+	PODMAN="env XDG_RUNTIME_DIR=$PD/xdg podman"
+elif id -u "${BENCH_PODMAN_USER:-enroot-test}" >/dev/null 2>&1; then
+	PD=$(mktemp -d /tmp/bench-podman.XXXXXX) && mkdir -p "$PD/xdg" && chmod 0700 "$PD/xdg" &&
+		chown -R "${BENCH_PODMAN_USER:-enroot-test}:" "$PD"
+	at_exit "rm -rf $PD"
+	PODMAN="runuser -u ${BENCH_PODMAN_USER:-enroot-test} -- env HOME=$PD XDG_RUNTIME_DIR=$PD/xdg podman"
 else
-	measure "podman pull ($([ "$(id -u)" = 0 ] && echo rootful || echo rootless), overlay store)" \
-		"$PODMAN rmi -a -f" "$PODMAN pull -q --tls-verify=false $REGISTRY/bench:latest"
-	$PODMAN rmi -a -f >/dev/null 2>&1
-	at_exit "$PODMAN system reset -f"
+	podman_note="running as root and no unprivileged user for rootless podman (BENCH_PODMAN_USER)"
+fi
+if [ -n "$PD" ]; then
+	PODMAN="$PODMAN --root $PD/root --runroot $PD/run --storage-driver overlay"
+	if ! $PODMAN pull -q --tls-verify=false "$REGISTRY/bench:latest" >/dev/null 2>"$T/podman.err"; then
+		podman_note="rootless podman does not work here: $(grep -v '^$' "$T/podman.err" | tail -1)"
+	else
+		measure "podman pull (rootless, overlay store)" "$PODMAN rmi -a -f" \
+			"$PODMAN pull -q --tls-verify=false $REGISTRY/bench:latest"
+		$PODMAN system reset -f >/dev/null 2>&1
+	fi
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2fx", a / b; else print "-" }'; }
