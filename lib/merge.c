@@ -38,15 +38,24 @@ static struct {
 } ar;
 
 static const char *const ar_names[] = {
-    "archive_read_new",		 "archive_read_support_format_tar",
-    "archive_read_support_format_empty", "archive_read_support_filter_gzip",
-    "archive_read_support_filter_zstd",	 "archive_read_open_fd",
-    "archive_read_next_header",	 "archive_read_data_block",
-    "archive_read_free",		 "archive_error_string",
-    "archive_entry_pathname",		 "archive_entry_symlink",
-    "archive_entry_hardlink",		 "archive_entry_filetype",
-    "archive_entry_perm",		 "archive_entry_size",
-    "archive_entry_mtime",		 "archive_entry_xattr_reset",
+    "archive_read_new",
+    "archive_read_support_format_tar",
+    "archive_read_support_format_empty",
+    "archive_read_support_filter_gzip",
+    "archive_read_support_filter_zstd",
+    "archive_read_open_fd",
+    "archive_read_next_header",
+    "archive_read_data_block",
+    "archive_read_free",
+    "archive_error_string",
+    "archive_entry_pathname",
+    "archive_entry_symlink",
+    "archive_entry_hardlink",
+    "archive_entry_filetype",
+    "archive_entry_perm",
+    "archive_entry_size",
+    "archive_entry_mtime",
+    "archive_entry_xattr_reset",
     "archive_entry_xattr_next",
 };
 
@@ -69,11 +78,11 @@ enum kind { K_DIR, K_LEAF, K_WH };
 struct node {
 	char *path; /* normalized, "" for the root */
 	struct node *parent, *kids, *next;
-	struct sqfs_inode *ino; /* K_LEAF: its inode; K_DIR: made when the directory is real */
-	int layer;		/* the layer that created this node */
-	int meta;		/* K_DIR: the layer whose entry gave its metadata; -1: none yet */
-	int opq;		/* K_DIR: entries of layers below this one are hidden; -1: none */
-	int wh;			/* K_DIR: a whiteout at this layer removed the lower ones; -1 */
+	struct sqfs_inode *ino;	  /* K_LEAF: its inode; K_DIR: made when the directory is real */
+	int layer;		  /* the layer that created this node */
+	int meta;		  /* K_DIR: the layer whose entry gave its metadata; -1: none yet */
+	int opq;		  /* K_DIR: entries of layers below this one are hidden; -1: none */
+	int wh;			  /* K_DIR: a whiteout at this layer removed the lower ones; -1 */
 	unsigned char kind, real; /* real: in the image (not only a holder of shadows) */
 };
 
@@ -94,13 +103,23 @@ struct pend {
 	int layer;
 };
 
+/* A regular file of this layer an upper layer shadows: where to find it again, should one of
+ * this layer's hard links need it (the layer is then read a second time). */
+struct shadow {
+	long index;
+	struct sqfs_inode *ino; /* the link's inode, to fill on the second read */
+};
+
 struct merge {
 	struct sqfs *w;
-	struct hmap nodes;  /* path -> struct node */
-	struct hmap here;   /* this layer's leaves: path -> inode, SHADOWED or DIRMARK */
-	struct hmap pend;   /* hard link targets in lower layers: path -> struct pend */
+	struct hmap nodes; /* path -> struct node */
+	struct hmap here;  /* this layer's leaves: path -> inode, SHADOWED or DIRMARK */
+	struct hmap pend;  /* hard link targets in lower layers: path -> struct pend */
+	struct hmap shad;  /* this layer's shadowed files: path -> struct shadow */
+	long index;	   /* of the entry being read in this layer */
+	size_t rereads;	   /* shadowed files a hard link of this layer needs */
 	struct node *root;
-	int cur;	    /* the layer being merged */
+	int cur; /* the layer being merged */
 	uint32_t now;
 	mode_t dirmode, curmode; /* mode of directories made by the merge (this layer) */
 	/* per layer */
@@ -216,8 +235,7 @@ static int skip(struct merge *m, const char *reason)
 }
 
 /* A new node at PATH under PARENT. */
-static struct node *node_new(struct merge *m, struct node *parent, const char *path,
-			     enum kind kind)
+static struct node *node_new(struct merge *m, struct node *parent, const char *path, enum kind kind)
 {
 	struct node *n = calloc(1, sizeof(*n));
 
@@ -271,7 +289,8 @@ static int walk(struct merge *m, const char *path, int ghost, struct node **out)
 			if (n->layer > L)
 				return WALK_HIDDEN;
 			if (n->ino->type == SQFS_SYMLINK)
-				return FALLBACK(m, "a symbolic link as a parent in the same layer: %s",
+				return FALLBACK(m,
+						"a symbolic link as a parent in the same layer: %s",
 						n->path);
 			return ghost ? WALK_HIDDEN : WALK_SKIP;
 		}
@@ -314,9 +333,9 @@ static int leaf_fate(struct merge *m, struct node *n, int symlink)
 	return WALK_OK;
 }
 
-/* Any pending hard link target (of a link in an upper layer) below PATH, or at PATH when
- * EXACT, is no longer what its link saw: the extract path must decide. */
-static int pend_check(struct merge *m, const char *path, int exact)
+/* Any pending hard link target (of a link in an upper layer) at PATH (EXACT) or below it
+ * (BELOW) is no longer what its link saw: the extract path must decide. */
+static int pend_check(struct merge *m, const char *path, int exact, int below)
 {
 	size_t n = strlen(path);
 
@@ -327,7 +346,7 @@ static int pend_check(struct merge *m, const char *path, int exact)
 		    ((struct pend *)m->pend.tab[i].val)->layer <= m->cur)
 			continue;
 		if ((exact && !strcmp(k, path)) ||
-		    (!strncmp(k, path, n) && (n ? k[n] == '/' : *k != '\0')))
+		    (below && !strncmp(k, path, n) && (n ? k[n] == '/' : *k != '\0')))
 			return FALLBACK(m, "a hard link across a change of its target: %s", k);
 	}
 	return 0;
@@ -387,8 +406,8 @@ static struct sqfs_inode *leaf_inode(struct merge *m, struct sqfs_inode *ino)
 
 	if (!ino)
 		ino = sqfs_inode(m->w, type, ar.perm(m->e), entry_mtime(m), target);
-	else if ((ino->type = type, ino->mode = ar.perm(m->e) & 07777,
-		  ino->mtime = entry_mtime(m), target) &&
+	else if ((ino->type = type, ino->mode = ar.perm(m->e) & 07777, ino->mtime = entry_mtime(m),
+		  target) &&
 		 !(ino->target = strdup(target)))
 		ino = NULL;
 	if (!ino || add_xattrs(m, ino) < 0)
@@ -409,16 +428,25 @@ static struct sqfs_inode *link_target(struct merge *m, const char *target, int *
 	*rc = 0;
 	if (v == DIRMARK)
 		return skip(m, "hard link target missing or a directory"), NULL;
-	if (v == SHADOWED)
-		return *rc = FALLBACK(m, "a hard link to a file an upper layer replaced: %s",
-				      target),
-		       NULL;
+	if (v == SHADOWED) {
+		struct shadow *sh = hget(&m->shad, target);
+
+		if (!sh)
+			return *rc = FALLBACK(m, "a hard link to a shadowed hard link: %s", target),
+			       NULL;
+		if (!sh->ino) {
+			if (!(sh->ino = sqfs_inode(m->w, SQFS_FILE, 0, 0, NULL)))
+				return *rc = fail(m, -1, "failed to record: %s:", m->path), NULL;
+			m->rereads++;
+		}
+		return sh->ino;
+	}
 	if (v)
 		return v;
 	if ((p = hget(&m->pend, target)))
 		return p->ino;
-	if (!(p = calloc(1, sizeof(*p))) ||
-	    !(p->ino = sqfs_inode(m->w, SQFS_FILE, 0, 0, NULL)) || hput(&m->pend, target, p) < 0) {
+	if (!(p = calloc(1, sizeof(*p))) || !(p->ino = sqfs_inode(m->w, SQFS_FILE, 0, 0, NULL)) ||
+	    hput(&m->pend, target, p) < 0) {
 		free(p);
 		return *rc = fail(m, -1, "failed to record: %s:", m->path), NULL;
 	}
@@ -440,10 +468,37 @@ static int shadowed(struct merge *m, const char *link)
 
 	if (link)
 		return 0;
-	if (ar.filetype(m->e) == AE_IFREG && ar.size(m->e) > 0)
+	if (ar.filetype(m->e) == AE_IFREG && ar.size(m->e) > 0) {
+		struct shadow *sh = calloc(1, sizeof(*sh)), *old = hget(&m->shad, m->path);
+
+		if (!sh || hput(&m->shad, m->path, sh) < 0) {
+			free(sh);
+			return fail(m, -1, "failed to record: %s:", m->path);
+		}
+		free(old);
+		sh->index = m->index;
 		return remember(m, SHADOWED);
+	}
 	ino = leaf_inode(m, NULL);
 	return ino ? remember(m, ino) : -1;
+}
+
+/* The pending target being read is itself a hard link: make the placeholder INO an alias of
+ * what it links to (resolved like any of this layer's links). */
+static struct sqfs_inode *link_chain(struct merge *m, struct sqfs_inode *ino, int *rc)
+{
+	char target[PATH_MAX];
+	struct sqfs_inode *real;
+
+	if (safepath_norm(ar.hardlink(m->e), target, sizeof(target)) < 0 || !*target ||
+	    !strcmp(target, m->path))
+		return *rc = FALLBACK(m, "a hard link to a bad hard link: %s", m->path), NULL;
+	if (!(real = link_target(m, target, rc)))
+		return *rc ? NULL
+			   : (*rc = FALLBACK(m, "a hard link to a bad hard link: %s", m->path),
+			      NULL);
+	ino->alias = real;
+	return real;
 }
 
 /* A pending hard link target is defined here: its inode is this entry's. */
@@ -456,13 +511,13 @@ static struct sqfs_inode *take_pending(struct merge *m, int *rc)
 	*rc = 0;
 	if (!p)
 		return NULL;
-	if (ar.hardlink(m->e) || ar.filetype(m->e) == AE_IFDIR)
-		return *rc = FALLBACK(m, "a hard link to a lower hard link or directory: %s",
-				      m->path),
-		       NULL;
+	if (ar.filetype(m->e) == AE_IFDIR && !ar.hardlink(m->e))
+		return *rc = FALLBACK(m, "a hard link to a lower directory: %s", m->path), NULL;
 	ino = p->ino;
 	free(p);
 	e->val = NULL;
+	if (ar.hardlink(m->e)) /* a link to a link: the same inode as its own target */
+		return link_chain(m, ino, rc);
 	if (!leaf_inode(m, ino))
 		*rc = -1;
 	return ino;
@@ -488,7 +543,7 @@ static int add_leaf(struct merge *m, const char *link)
 	n = hget(&m->nodes, m->path);
 	if (r == WALK_OK && n)
 		r = leaf_fate(m, n, symlink);
-	if (r < 0 || pend_check(m, m->path, 0) < 0)
+	if (r < 0 || pend_check(m, m->path, 0, 1) < 0)
 		return r < 0 ? r : MERGE_FALLBACK;
 	if (r == WALK_HIDDEN)
 		return ino ? remember(m, ino) : link ? remember(m, SHADOWED) : shadowed(m, link);
@@ -522,7 +577,7 @@ static int add_dir(struct merge *m)
 	struct node *parent, *n;
 	int r, L = m->cur;
 
-	if ((r = pend_check(m, m->path, 1)) < 0 || (r = walk(m, m->dir, 0, &parent)) < 0)
+	if ((r = pend_check(m, m->path, 1, 0)) < 0 || (r = walk(m, m->dir, 0, &parent)) < 0)
 		return r;
 	if (r == WALK_SKIP)
 		return skip(m, "parent is not a directory inside the root");
@@ -574,15 +629,16 @@ static int whiteout(struct merge *m)
 		 *m->dir ? "/" : "", name); /* the whited-out path */
 	if ((r = walk(m, m->dir, 1, &d)) != WALK_OK)
 		return r < 0 ? r : 0;
-	if ((r = pend_check(m, opaque ? m->dir : m->path, !opaque)) < 0)
+	if ((r = pend_check(m, opaque ? m->dir : m->path, !opaque, 1)) < 0)
 		return r;
 	if (opaque) {
 		d->opq = d->opq > L ? d->opq : L;
 		return 0;
 	}
 	if (!(n = hget(&m->nodes, m->path)))
-		return node_new(m, d, m->path, K_WH) ? 0
-						      : fail(m, -1, "failed to record: %s:", m->path);
+		return node_new(m, d, m->path, K_WH)
+			   ? 0
+			   : fail(m, -1, "failed to record: %s:", m->path);
 	if (n->kind == K_DIR) {
 		n->opq = n->opq > L ? n->opq : L;
 		if (n->meta != L && n->layer != L)
@@ -648,9 +704,11 @@ static int read_all(struct merge *m)
 {
 	int r, rc = 0;
 
+	m->index = 0;
 	while (rc == 0 && ((r = ar.next_header(m->a, &m->e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
 		m->st->entries++;
 		rc = apply_entry(m);
+		m->index++;
 	}
 	if (rc)
 		return rc;
@@ -660,6 +718,37 @@ static int read_all(struct merge *m)
 		return fail(m, -1, "failed to read layer: %s", e ? e : "unexpected end of data");
 	}
 	return 0;
+}
+
+/* Read the layer again for the shadowed files its hard links need, and write their data. */
+static int reread(struct merge *m, int fd)
+{
+	size_t done = 0;
+	int r, rc = 0;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return fail(m, -1, "failed to read layer:");
+	if (!(m->a = open_reader(m, fd)))
+		return -1;
+	for (m->index = 0; !rc && done < m->rereads &&
+			   ((r = ar.next_header(m->a, &m->e)) == ARCHIVE_OK || r == ARCHIVE_WARN);
+	     m->index++) {
+		struct shadow *sh;
+
+		m->raw = ar.pathname(m->e);
+		if (!m->raw || safepath_norm(m->raw, m->path, sizeof(m->path)) < 0)
+			continue;
+		sh = hget(&m->shad, m->path);
+		if (sh && sh->ino && sh->index == m->index) {
+			done++;
+			rc = leaf_inode(m, sh->ino) ? 0 : -1;
+		}
+	}
+	ar.read_free(m->a);
+	m->a = NULL;
+	if (!rc && done < m->rereads)
+		rc = fail(m, -1, "failed to read layer: shadowed files not found again");
+	return rc;
 }
 
 int merge_layer(struct merge *m, int fd, const struct layer_opts *o, struct layer_stats *st,
@@ -688,6 +777,10 @@ int merge_layer(struct merge *m, int fd, const struct layer_opts *o, struct laye
 		ar.read_free(m->a);
 		m->a = NULL;
 	}
+	if (rc == 0 && m->rereads)
+		rc = reread(m, fd);
+	m->rereads = 0;
+	hclear(&m->shad, 1);
 	if (utf8)
 		uselocale(old);
 out:
@@ -726,6 +819,7 @@ void merge_free(struct merge *m)
 	hclear(&m->nodes, 1);
 	hclear(&m->here, 0);
 	hclear(&m->pend, 1);
+	hclear(&m->shad, 1);
 	free(m);
 }
 

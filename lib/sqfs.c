@@ -344,6 +344,8 @@ int sqfs_link(struct sqfs_inode *dir, const char *name, struct sqfs_inode *child
 {
 	char *copy;
 
+	while (child->alias)
+		child = child->alias;
 	if (grow((void **)&dir->ents, &dir->ecap, dir->nents + 1, sizeof(*dir->ents)) < 0 ||
 	    !(copy = strdup(name)))
 		return -1;

@@ -59,6 +59,7 @@ struct sqfs_inode {
 	size_t nents, ecap;
 	struct sqfs_xattr *xattrs;
 	size_t nxattrs;
+	struct sqfs_inode *alias; /* when set, this inode is that one (sqfs_link follows it) */
 	/* sqfs_finish's bookkeeping */
 	uint32_t nlink, ino, parent, xidx, dsize;
 	uint64_t ref, dref;
