@@ -375,6 +375,8 @@ static int emit(struct sqfs *w, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 
+	if (!n)
+		return 0;
 	w->pos += n;
 	if (n >= WBUF_SIZE) {
 		if (wflush(w) < 0)
@@ -545,7 +547,8 @@ static int by_name(const void *a, const void *b)
  * (the order they are written in). */
 static void number(struct sqfs *w, struct sqfs_inode *d)
 {
-	qsort(d->ents, d->nents, sizeof(*d->ents), by_name);
+	if (d->nents)
+		qsort(d->ents, d->nents, sizeof(*d->ents), by_name);
 	d->nlink = 2;
 	for (size_t i = 0; i < d->nents; i++) {
 		struct sqfs_inode *c = d->ents[i].ino;
