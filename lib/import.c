@@ -1086,12 +1086,11 @@ static void import_after(void *arg)
 	import_engine_cleanup(&((struct import_ctx *)arg)->job);
 }
 
-/* ENROOT_SQUASH_ONEPASS=n forces the extract+mksquashfs path (for tests and comparisons). */
+/* ENROOT_SQUASH_MKSQUASHFS=y forces the extract+mksquashfs path (for tests and comparisons;
+ * a y/n setting, since the driver unsets ENROOT_* variables set to n). */
 static int onepass_enabled(void)
 {
-	const char *v = getenv("ENROOT_SQUASH_ONEPASS");
-
-	return !v || strcmp(v, "n");
+	return !config_enabled("ENROOT_SQUASH_MKSQUASHFS");
 }
 
 /* The worker (in the guarded child): build the tree, then the squashfs image (spec §4.8). */

@@ -541,8 +541,11 @@ static int add_leaf(struct merge *m, const char *link)
 	if (r == WALK_SKIP)
 		return skip(m, "parent is not a directory inside the root");
 	n = hget(&m->nodes, m->path);
-	if (r == WALK_OK && n)
-		r = leaf_fate(m, n, symlink);
+	if (r == WALK_OK && n && (r = leaf_fate(m, n, symlink)) == WALK_HIDDEN && n->kind == K_DIR) {
+		/* An upper layer's directory replaces this leaf, which replaced the lower ones. */
+		n->opq = n->opq > m->cur ? n->opq : m->cur;
+		n->wh = n->wh > m->cur ? n->wh : m->cur;
+	}
 	if (r < 0 || pend_check(m, m->path, 0, 1) < 0)
 		return r < 0 ? r : MERGE_FALLBACK;
 	if (r == WALK_HIDDEN)
