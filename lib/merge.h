@@ -10,11 +10,13 @@
  * rules), except directory times, which come from the directory's topmost definition (the
  * tree gets the extraction time where a layer changed a directory it did not define).
  *
- * The few layouts a top-down pass cannot decide without the lower layers' tree (an upper
- * layer writing through what turns out to be a lower symlinked or non-directory parent, a
- * hard link to a file an upper layer shadowed, a type change of a path within one layer, a
- * hard link to a lower layer's file with whiteouts in between) make merge_* return
- * MERGE_FALLBACK with the reason in err->msg: the caller then takes the extract path. */
+ * A hard link to a file an upper layer shadowed (replaced, or whited out: the link keeps the
+ * data) makes that layer be read a second time for those files only.  The few layouts a
+ * top-down pass cannot decide without the lower layers' tree (an upper layer writing through
+ * what turns out to be a lower symlinked or non-directory parent, a type change of a directory
+ * within one layer, a hard link to a lower layer's file with a whiteout or a replaced parent in
+ * between, or to a target no layer defines) make merge_* return MERGE_FALLBACK with the reason
+ * in err->msg: the caller then takes the extract path.  Not thread-safe. */
 #ifndef MERGE_H
 #define MERGE_H
 
