@@ -11,21 +11,25 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blobcache.h"
+#include "dl.h"
 #include "guard.h"
 #include "imageref.h"
 #include "imgconfig.h"
 #include "config.h"
 #include "import.h"
 #include "layer.h"
+#include "merge.h"
 #include "msg.h"
 #include "opt.h"
 #include "overlaydir.h"
 #include "registry.h"
 #include "safepath.h"
 #include "sha256.h"
+#include "sqfs.h"
 #include "squash.h"
 #include "stale.h"
 #include "xwrap.h"
@@ -654,6 +658,188 @@ out:
 	return rc;
 }
 
+/* The one-pass path (lib/merge.h): the layers, top-down, straight into the image. */
+struct onepass {
+	struct sqfs *w;
+	struct merge *m;
+	struct layer_error err;
+	int fd;
+};
+
+/* Report a merge step's result: 0, MERGE_FALLBACK (said in debug output) or -1 (an error). */
+static int onepass_rc(struct onepass *p, int rc, const char *what)
+{
+	if (rc == MERGE_FALLBACK)
+		msg_debug("one-pass import not possible (%s), using mksquashfs", p->err.msg);
+	else if (rc < 0)
+		msg_error("%s: %s", what, p->err.msg);
+	return rc;
+}
+
+/* The image configuration files as the uppermost layer (what imgconfig_write does). */
+static int onepass_config(struct onepass *p, json_t cfg, const char *prov, const char *arch)
+{
+	static const char *const names[] = {"etc/rc", "etc/rc.local", "etc/fstab",
+					    "etc/environment"};
+	struct imgconfig ic;
+	int rc = 0;
+
+	if (imgconfig_render(cfg, prov, &ic) < 0) {
+		msg_error("failed to render image configuration:");
+		return -1;
+	}
+	if (arch && (!ic.arch || strcmp(ic.arch, arch)))
+		msg_warn("Image architecture doesn't match the requested one: %s != %s",
+			 ic.arch ? ic.arch : "", arch);
+	const struct buf *bufs[] = {&ic.rc, &ic.rclocal, &ic.fstab, &ic.environment};
+	for (size_t i = 0; !rc && i < 4; i++)
+		rc = merge_file(p->m, names[i], bufs[i]->data ? bufs[i]->data : "", bufs[i]->len,
+				0644, &p->err);
+	if (!rc)
+		rc = merge_mkdir(p->m, ic.workdir, &p->err);
+	for (size_t i = 0; !rc && ic.volumes && ic.volumes[i]; i++)
+		rc = merge_mkdir(p->m, ic.volumes[i], &p->err);
+	imgconfig_free(&ic);
+	return onepass_rc(p, rc, "failed to write image configuration");
+}
+
+/* Merge the cached blob B as the next layer down. */
+static int onepass_layer(struct onepass *p, struct blobcache *bc, const struct registry_blob *b)
+{
+	int comp = b->media_type ? layer_media_type(b->media_type) : -1;
+	struct layer_opts o = {
+	    .compression = comp < 0 ? LAYER_AUTO : (enum layer_compression)comp,
+	    .warn = warn_entry,
+	};
+	struct layer_stats st;
+	int fd, rc;
+
+	if ((fd = blobcache_open_blob(bc, b->digest)) < 0) {
+		msg_error("failed to open: %s in the cache:", b->digest);
+		return -1;
+	}
+	rc = merge_layer(p->m, fd, &o, &st, &p->err);
+	close(fd);
+	if (rc == 0 && st.devices)
+		msg_debug("layer %s: %llu device nodes skipped", b->digest, st.devices);
+	return onepass_rc(p, rc, "failed to extract layer");
+}
+
+/* Fetch every layer concurrently and merge them from the top one down as they arrive. */
+static int fetch_and_merge(struct fetcher *f, struct onepass *p)
+{
+	size_t n = f->img->nlayers, nt;
+	pthread_t *tids = calloc(n ? n : 1, sizeof(pthread_t));
+	int rc = 0;
+
+	f->state = calloc(n ? n : 1, sizeof(int));
+	f->why = calloc(n ? n : 1, sizeof(*f->why));
+	if (!tids || !f->state || !f->why)
+		die("out of memory");
+	nt = fetch_start(f, tids);
+	if (!nt && n)
+		die("failed to start the download threads:");
+	for (size_t i = n; !rc && i-- > 0;) {
+		if (fetch_wait(f, i) < 0) {
+			msg_error("%s", f->why[i]);
+			rc = -1;
+		} else {
+			rc = onepass_layer(p, f->bc, &f->img->layers[i]);
+		}
+	}
+	fetch_join(f, tids, nt, rc != 0);
+	if (f->tty && n && write(STDERR_FILENO, "\n", 1) == 1)
+		msg_info("Downloaded and merged %zu layers (%.1f MiB transferred)", n,
+			 f->bytes / 1048576.0);
+	free(tids);
+	free(f->state);
+	free(f->why);
+	return rc;
+}
+
+/* Open the image file and the writer; MERGE_FALLBACK when the options need mksquashfs. */
+static int onepass_open(struct onepass *p, const char *tmp, size_t nlayers)
+{
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	struct sqfs_opts o;
+	char why[256];
+	mode_t mask = umask(0);
+
+	umask(mask);
+	if (sqfs_opts_parse(getenv("ENROOT_SQUASH_OPTIONS"), epoch, &o, why, sizeof(why)) < 0) {
+		msg_debug("one-pass import not possible (%s), using mksquashfs", why);
+		return MERGE_FALLBACK;
+	}
+	if ((p->fd = open(tmp, O_RDWR | O_TRUNC | O_CLOEXEC)) < 0) {
+		msg_error("failed to open: %s:", tmp);
+		return -1;
+	}
+	if (!(p->w = sqfs_new(p->fd, &o))) {
+		msg_debug("one-pass import not possible (compressor: %s), using mksquashfs",
+			  errno == ELIBACC ? dl_error() : strerror(errno));
+		return MERGE_FALLBACK;
+	}
+	if (!(p->m = merge_new(p->w, nlayers,
+			       o.have_all_time ? o.all_time : (uint32_t)time(NULL), 0755 & ~mask)))
+		die("out of memory");
+	return 0;
+}
+
+static void onepass_close(struct onepass *p)
+{
+	merge_free(p->m);
+	sqfs_free(p->w);
+	p->m = NULL;
+	p->w = NULL;
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+/* docker:// in one pass into TMP, published as OUT: 0, -1 (said why) or MERGE_FALLBACK. */
+static int onepass_docker(struct import_job *job, const char *tmp, const char *out)
+{
+	struct onepass p = {.fd = -1};
+	struct docker d;
+	struct fetcher f = {.tty = job->tty};
+	json_t cfg = NULL;
+	char *prov = NULL;
+	int rc = -1;
+
+	if (docker_open(job, &d) < 0)
+		goto out;
+	f.r = &d.r;
+	f.img = &d.img;
+	f.bc = &d.bc;
+	pthread_mutex_init(&f.mu, NULL);
+	pthread_cond_init(&f.cv, NULL);
+	if (count_missing(&d.bc, &d.img))
+		msg_info("Downloading %zu missing layers...", count_missing(&d.bc, &d.img));
+	else
+		msg_info("Found all layers in cache");
+	if (!(cfg = docker_config(&d, &f)) || (rc = onepass_open(&p, tmp, d.img.nlayers)))
+		goto out;
+	if (!(prov = imageref_provenance(&d.ref)))
+		die("out of memory");
+	msg_info("Extracting image layers and creating squashfs filesystem...");
+	if (!(rc = onepass_config(&p, cfg, prov, d.plat.architecture)) &&
+	    !(rc = fetch_and_merge(&f, &p)))
+		rc = onepass_rc(&p, merge_finish(p.m, &p.err), "failed to create squashfs");
+	onepass_close(&p);
+	if (!rc && squash_publish(tmp, out) < 0) {
+		char why[PATH_MAX + 128];
+		squash_describe(errno, 0, out, why, sizeof(why));
+		msg_error("%s", why);
+		rc = -1;
+	}
+out:
+	onepass_close(&p);
+	free(prov);
+	json_free(cfg);
+	docker_close(&d);
+	return rc;
+}
+
 /* Run ARGV with stdin from IN_FD and stdout to OUT_FD (-1: inherit); returns the child pid. */
 static pid_t spawn(char *const argv[], int in_fd, int out_fd)
 {
@@ -914,6 +1100,13 @@ static void import_after(void *arg)
 	import_sweep_cache();
 }
 
+/* ENROOT_SQUASH_MKSQUASHFS=y forces the extract+mksquashfs path (for tests and comparisons;
+ * a y/n setting, since the driver unsets ENROOT_* variables set to n). */
+static int onepass_enabled(void)
+{
+	return !config_enabled("ENROOT_SQUASH_MKSQUASHFS");
+}
+
 /* The worker (in the guarded child): build the tree, then the squashfs image (spec §4.8). */
 static int import_worker(void *arg)
 {
@@ -923,8 +1116,14 @@ static int import_worker(void *arg)
 				import_long_setting("ENROOT_MAX_PROCESSORS", 0), epoch, c->job.tty,
 				NULL};
 	char why[PATH_MAX + 128];
-	int status;
+	int status, rc;
 
+	/* docker:// goes straight from the layers to the image when the options allow it. */
+	if (!c->job.engine && onepass_enabled()) {
+		rc = onepass_docker(&c->job, c->tmp, c->out);
+		if (rc != MERGE_FALLBACK)
+			return rc ? 1 : 0;
+	}
 	if (import_build(&c->job) < 0)
 		return 1;
 	msg_info("Creating squashfs filesystem...");

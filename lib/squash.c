@@ -205,6 +205,16 @@ static int publish(const char *tmp, const char *out)
 	return rc;
 }
 
+int squash_publish(const char *tmp, const char *out)
+{
+	int rc = fsync_path(tmp, O_RDONLY) == 0 ? publish(tmp, out) : -1, saved = errno;
+
+	if (rc < 0)
+		unlink(tmp);
+	errno = saved;
+	return rc;
+}
+
 int squash_create(const char *dir, const char *tmp, const char *out, const struct squash_opts *o,
 		  int *status)
 {

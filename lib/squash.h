@@ -30,6 +30,10 @@ void squash_userns(uid_t uid, gid_t gid);
 int squash_create(const char *dir, const char *tmp, const char *out, const struct squash_opts *o,
 		  int *status);
 
+/* Publish an image written elsewhere (lib/sqfs.h) as squash_create does: fsync TMP, rename it
+ * to OUT without replacing anything (EEXIST), fsync the directory; TMP is removed on failure. */
+int squash_publish(const char *tmp, const char *out);
+
 /* The one-line message for a squash_create failure with errno ERR (and mksquashfs's wait
  * STATUS when ERR is ECHILD), as "File already exists: OUT" or "failed to create squashfs: ...". */
 void squash_describe(int err, int status, const char *out, char *buf, size_t len);

@@ -12,8 +12,8 @@
 umoci cannot write zstd layers, opaque markers on demand, FIFOs or chosen hardlinks, so the
 layers are written here with tarfile; skopeo pushes the layout (oci:LAYOUT:TAG) as it is.
 
-A layer entry: {"path": P, "type": "file"|"dir"|"symlink"|"hardlink"|"fifo", "mode": M,
-"data": TEXT, "src": HOST-FILE (its content), "size": N (a file of N zero bytes), "target": T}.  Whiteouts are plain files
+A layer entry: {"path": P, "type": "file"|"dir"|"symlink"|"hardlink"|"fifo"|"chardev", "mode": M,
+"xattrs": {NAME: VALUE} (pax SCHILY.xattr headers), "data": TEXT, "src": HOST-FILE (its content), "size": N (a file of N zero bytes), "target": T}.  Whiteouts are plain files
 named .wh.NAME or .wh..wh..opq.
 """
 import gzip
@@ -77,6 +77,10 @@ def tar_layer(entries):
                 ti.type, ti.linkname = tarfile.LNKTYPE, e["target"]
             elif kind == "fifo":
                 ti.type = tarfile.FIFOTYPE
+            elif kind == "chardev":
+                ti.type, ti.devmajor, ti.devminor = tarfile.CHRTYPE, 1, 3
+            if "xattrs" in e:
+                ti.pax_headers = {"SCHILY.xattr." + k: v for k, v in e["xattrs"].items()}
             t.addfile(ti, src)
     return buf.getvalue()
 
