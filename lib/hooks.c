@@ -388,6 +388,13 @@ static void make_home(const char *home, const char *user)
 	free(spool);
 }
 
+/* Do a and b hold the same bytes? (A file already as wanted is not rewritten: a named
+ * container is started many times, and each rewrite is a write to its filesystem.) */
+static int same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (a->len == 0 || !memcmp(a->data, b->data, a->len));
+}
+
 /* 10-shadow: root, nobody and the host user first in passwd; root, nogroup and the host
  * group first in group; earlier entries of those names (and _apt) dropped. */
 static int hook_shadow(void)
@@ -417,8 +424,8 @@ static int hook_shadow(void)
 			   pw && pw->pw_gecos ? pw->pw_gecos : "", home, shell);
 	root_read("etc/passwd", &in);
 	keep_lines(in.data, pnames, 4, &out);
-	if (root_mkdirs("etc", 0755) < 0 ||
-	    root_write("etc/passwd", out.data, out.len, 0, 0644) < 0)
+	if (!same(&in, &out) && (root_mkdirs("etc", 0755) < 0 ||
+				 root_write("etc/passwd", out.data, out.len, 0, 0644) < 0))
 		rc = fail("failed to write: %s/etc/passwd:", getenv("ENROOT_ROOTFS"));
 	buf_reset(&in);
 	buf_reset(&out);
@@ -427,7 +434,7 @@ static int hook_shadow(void)
 		buf_printf(&out, "%s:x:%u:\n", group, (unsigned)gid);
 	root_read("etc/group", &in);
 	keep_lines(in.data, gnames, 4, &out);
-	if (rc == 0 && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
+	if (rc == 0 && !same(&in, &out) && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/group:", getenv("ENROOT_ROOTFS"));
 	if (rc == 0)
 		make_home(uid != 0 ? home : "/root", uid != 0 ? user : "root");
@@ -567,8 +574,12 @@ static int hook_localtime(void)
 	target[n] = '\0';
 	if ((rfd = root_open("etc", O_PATH | O_DIRECTORY, 0)) < 0)
 		return 0;
-	if ((unlinkat(rfd, "localtime", 0) < 0 && errno != ENOENT) ||
-	    symlinkat(target, rfd, "localtime") < 0) {
+	/* Already the host's link (every start after the first): no rewrite. */
+	char old[4096];
+	ssize_t k = readlinkat(rfd, "localtime", old, sizeof(old));
+	int stale = k != n || memcmp(old, target, (size_t)n) != 0;
+	if (stale && ((unlinkat(rfd, "localtime", 0) < 0 && errno != ENOENT) ||
+		      symlinkat(target, rfd, "localtime") < 0)) {
 		close(rfd);
 		return fail("failed to replace: %s/etc/localtime:", getenv("ENROOT_ROOTFS"));
 	}
