@@ -63,17 +63,23 @@ static int wait_mounted(const char *path, pid_t pid, int mfd)
 	return rc;
 }
 
-/* Start a FUSE daemon (argv) as our child, its stderr into errfd, that the kernel kills
- * when we (the container, after our exec) end, however we end (prctl(2) PR_SET_PDEATHSIG,
- * kept across execve of a file without set-user-ID or capabilities). The check of the
- * parent after arming covers our death between fork and prctl. */
+/* Start a FUSE daemon (argv) as our child, stdin and stdout on /dev/null, stderr into errfd, that
+ * the kernel kills when we (the container, after our exec) end, however we end (prctl(2)
+ * PR_SET_PDEATHSIG, kept across execve of a file without set-user-ID or capabilities). The check of
+ * the parent after arming covers our death between fork and prctl. */
 static pid_t spawn(char *const argv[], int errfd)
 {
 	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
+		/* Not the container's stdin and stdout: a pipe there must see EOF from it alone. */
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
 		dup2(errfd, 2);
 		execvp(argv[0], argv);
 		dprintf(2, "failed to execute: %s: %s\n", argv[0], strerror(errno));
