@@ -32,7 +32,8 @@ static int is_mounted(const char *path, const char *parent)
 	return stat(path, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
 }
 
-/* Wait until path is a mount point (0), or until the daemon pid dies or 5 s pass (-1).
+/* Wait until path is a mount point (0), or until 5 s pass (-1), or until the daemon pid
+ * dies (-2: it has been reaped, so it must not be killed again).
  * No sleep loop (spec §8.3 polls every 1 ms, which costs half a tick per mount on average):
  *  1. mfd, /proc/self/mountinfo opened before the daemon was started, reports POLLPRI once
  *     per change of our mount namespace's table (proc(5), /proc/pid/mounts);
@@ -51,8 +52,10 @@ static int wait_mounted(const char *path, pid_t pid, int mfd)
 			rc = 0;
 			break;
 		}
-		if (waitpid(pid, NULL, WNOHANG) == pid)
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			rc = -2;
 			break;
+		}
 		long t0 = now_ms();
 		if (poll(p, pidfd >= 0 ? 2 : 1, tick) < 0 && errno != EINTR)
 			break;
@@ -103,6 +106,7 @@ static int mount_all(const char *image, const char *rt, int native, int errfd, i
 	char *sq[] = {"squashfuse", "-f", "-o", ids, (char *)image, lower, NULL};
 	char *ov[] = {"fuse-overlayfs", "-f", "-o", opts, top, NULL};
 	pid_t pid;
+	int rc = -1;
 
 	snprintf(top, sizeof(top), "%s/overlay", rt);
 	snprintf(lower, sizeof(lower), "%s/overlay/lower", rt);
@@ -112,8 +116,11 @@ static int mount_all(const char *image, const char *rt, int native, int errfd, i
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
 	if ((pid = spawn(sq, errfd)) < 0)
 		return -1;
-	if (wait_mounted(lower, pid, mfd) < 0)
-		return stop(pid), -1;
+	if ((rc = wait_mounted(lower, pid, mfd)) < 0) {
+		if (rc == -1)
+			stop(pid);
+		return -1;
+	}
 	if (native) {
 		strcat(opts, ",xino=off");
 		if (mount("overlay", top, "overlay", 0, opts) == 0)
@@ -124,8 +131,8 @@ static int mount_all(const char *image, const char *rt, int native, int errfd, i
 	setenv("FUSE_OVERLAYFS_DISABLE_OVL_WHITEOUT", "y", 1);
 	pid_t ovl = spawn(ov, errfd);
 	unsetenv("FUSE_OVERLAYFS_DISABLE_OVL_WHITEOUT");
-	if (ovl < 0 || wait_mounted(top, ovl, mfd) < 0) {
-		if (ovl > 0)
+	if (ovl < 0 || (rc = wait_mounted(top, ovl, mfd)) < 0) {
+		if (ovl > 0 && rc == -1)
 			stop(ovl);
 		return stop(pid), -1;
 	}
