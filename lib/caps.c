@@ -32,11 +32,14 @@ static int caps_set(struct capsets *c)
 
 int caps_last_cap(void)
 {
+	static int cached = -1; /* a kernel constant: `enroot start` asks twice */
 	char buf[16];
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	int fd;
 	ssize_t n;
 
-	if (fd < 0)
+	if (cached >= 0)
+		return cached;
+	if ((fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -45,7 +48,7 @@ int caps_last_cap(void)
 		return -1;
 	}
 	buf[n] = '\0';
-	return atoi(buf);
+	return cached = atoi(buf);
 }
 
 int caps_ambient_supported(void)

@@ -378,7 +378,9 @@ static void enter_namespaces(struct start *s)
 static void take_lock(struct start *s)
 {
 	char *path = xasprintf("%s/.lock", s->rootfs);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* No O_TRUNC: the file stays empty, and truncating it would dirty its inode (mtime) on
+	 * the data filesystem at every start. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	struct timespec tick = {0, 10 * 1000 * 1000};
 
 	if (fd < 0)

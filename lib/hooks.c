@@ -18,6 +18,7 @@
 #include "child.h"
 #include "config.h"
 #include "hooks.h"
+#include "mlx.h"
 #include "mounts.h"
 
 char hooks_error[1024];
@@ -387,6 +388,13 @@ static void make_home(const char *home, const char *user)
 	free(spool);
 }
 
+/* Do a and b hold the same bytes? (A file already as wanted is not rewritten: a named
+ * container is started many times, and each rewrite is a write to its filesystem.) */
+static int same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (a->len == 0 || !memcmp(a->data, b->data, a->len));
+}
+
 /* 10-shadow: root, nobody and the host user first in passwd; root, nogroup and the host
  * group first in group; earlier entries of those names (and _apt) dropped. */
 static int hook_shadow(void)
@@ -416,8 +424,8 @@ static int hook_shadow(void)
 			   pw && pw->pw_gecos ? pw->pw_gecos : "", home, shell);
 	root_read("etc/passwd", &in);
 	keep_lines(in.data, pnames, 4, &out);
-	if (root_mkdirs("etc", 0755) < 0 ||
-	    root_write("etc/passwd", out.data, out.len, 0, 0644) < 0)
+	if (!same(&in, &out) && (root_mkdirs("etc", 0755) < 0 ||
+				 root_write("etc/passwd", out.data, out.len, 0, 0644) < 0))
 		rc = fail("failed to write: %s/etc/passwd:", getenv("ENROOT_ROOTFS"));
 	buf_reset(&in);
 	buf_reset(&out);
@@ -426,7 +434,7 @@ static int hook_shadow(void)
 		buf_printf(&out, "%s:x:%u:\n", group, (unsigned)gid);
 	root_read("etc/group", &in);
 	keep_lines(in.data, gnames, 4, &out);
-	if (rc == 0 && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
+	if (rc == 0 && !same(&in, &out) && root_write("etc/group", out.data, out.len, 0, 0644) < 0)
 		rc = fail("failed to write: %s/etc/group:", getenv("ENROOT_ROOTFS"));
 	if (rc == 0)
 		make_home(uid != 0 ? home : "/root", uid != 0 ? user : "root");
@@ -566,8 +574,12 @@ static int hook_localtime(void)
 	target[n] = '\0';
 	if ((rfd = root_open("etc", O_PATH | O_DIRECTORY, 0)) < 0)
 		return 0;
-	if ((unlinkat(rfd, "localtime", 0) < 0 && errno != ENOENT) ||
-	    symlinkat(target, rfd, "localtime") < 0) {
+	/* Already the host's link (every start after the first): no rewrite. */
+	char old[4096];
+	ssize_t k = readlinkat(rfd, "localtime", old, sizeof(old));
+	int stale = k != n || memcmp(old, target, (size_t)n) != 0;
+	if (stale && ((unlinkat(rfd, "localtime", 0) < 0 && errno != ENOENT) ||
+		      symlinkat(target, rfd, "localtime") < 0)) {
 		close(rfd);
 		return fail("failed to replace: %s/etc/localtime:", getenv("ENROOT_ROOTFS"));
 	}
@@ -635,11 +647,11 @@ static void mount_report(void *arg, const char *msg)
 }
 
 /* Mount fstab text under the rootfs now (what `enroot-mount --root ROOTFS -` does). */
-static int mount_now(const struct buf *b)
+static int mount_now(const struct buf *b, const char *origin)
 {
 	struct mounts_report rep = {.warn = mount_report};
 
-	if (mounts_apply(getenv("ENROOT_ROOTFS"), 0, b->data, b->len, "10-devices", &rep) < 0)
+	if (mounts_apply(getenv("ENROOT_ROOTFS"), 0, b->data, b->len, origin, &rep) < 0)
 		return fail("%s", rep.msg);
 	return 0;
 }
@@ -678,7 +690,7 @@ static int hook_devices(void)
 		add_mount(&b, ttyname(STDIN_FILENO), "/dev/console", "none",
 			  "x-create=file,bind,rw,nosuid,noexec,private");
 	}
-	rc = mount_now(&b);
+	rc = mount_now(&b, "10-devices");
 	int rfd = rc == 0 ? root_open("dev", O_PATH | O_DIRECTORY, 0) : -1;
 	if (rfd >= 0) {
 		(void)!symlinkat("/proc/self/fd", rfd, "fd");
@@ -807,38 +819,76 @@ static int hook_nvidia(void)
 	return rc;
 }
 
-/* Does the host have a Mellanox (mlx4/mlx5) PCI function bound to its driver? */
-static int have_mlx(void)
+/* Create each "LINK TARGET" line of text as a symlink under the rootfs. */
+static int make_links(char *text)
 {
-	static const char *const drivers[] = {"/sys/bus/pci/drivers/mlx4_core",
-					      "/sys/bus/pci/drivers/mlx5_core"};
-
-	for (size_t i = 0; i < 2; i++) {
-		DIR *d = opendir(drivers[i]);
-		struct dirent *de;
-		int found = 0;
-		while (d && !found && (de = readdir(d)))
-			found = strchr(de->d_name, ':') != NULL; /* a PCI address */
-		if (d)
-			closedir(d);
-		if (found)
-			return 1;
+	for (char *l = text, *save = NULL; (l = strtok_r(l, "\n", &save)); l = NULL) {
+		char *target = strchr(l, ' '), *name;
+		int dfd;
+		if (!target)
+			continue;
+		*target++ = '\0';
+		name = strrchr(l, '/');
+		*name++ = '\0';
+		dfd = root_open(l, O_PATH | O_DIRECTORY, 0);
+		if (dfd < 0 || (symlinkat(target, dfd, name) < 0 && errno != EEXIST)) {
+			int err = errno;
+			if (dfd >= 0)
+				close(dfd);
+			errno = err;
+			return fail("failed to create symlink: %s/%s/%s:", getenv("ENROOT_ROOTFS"),
+				    l, name);
+		}
+		close(dfd);
 	}
 	return 0;
 }
 
-/* 99-mellanox: nothing to do without a request or without devices; exposing InfiniBand
- * devices is left to enroot's shell hook (replace the stub with it). */
+/* Mask the InfiniBand sysfs classes, then expose the chosen devices (spec §10). */
+static int mlx_expose(const struct mlx_dev *devs, size_t n, const unsigned char *chosen)
+{
+	int su = config_enabled("ENROOT_ALLOW_SUPERUSER") && getuid() == 0;
+	struct buf mounts = BUF_INIT, links = BUF_INIT;
+	int rc;
+
+	if (mlx_fstab("/sys", "/dev", devs, n, chosen, su, &mounts) < 0 ||
+	    mlx_links("/sys", devs, n, chosen, su, &links) < 0)
+		rc = fail("failed to read: /sys/class/infiniband:");
+	else if ((rc = mount_now(&mounts, "99-mellanox")) == 0 && links.data)
+		rc = make_links(links.data);
+	buf_free(&mounts);
+	buf_free(&links);
+	return rc;
+}
+
+/* 99-mellanox: MELLANOX_VISIBLE_DEVICES (host, else the environment file) selects mlx4/mlx5
+ * devices by index; unset, empty, void or none: nothing to do. Without any InfiniBand class
+ * on the host there is nothing to hide either. */
 static int hook_mellanox(void)
 {
-	char *dev = hook_var("MELLANOX_VISIBLE_DEVICES");
-	int none = !dev || !*dev || !strcmp(dev, "void") || !strcmp(dev, "none");
+	char *spec = hook_var("MELLANOX_VISIBLE_DEVICES"), *bad = NULL;
+	struct mlx_dev *devs = NULL;
+	unsigned char *chosen = NULL;
+	size_t n = 0;
+	int rc = 0;
 
-	free(dev);
-	if (none || !have_mlx())
+	if (!spec || !*spec || !strcmp(spec, "void") || !strcmp(spec, "none")) {
+		free(spec);
 		return 0;
-	return fail("MELLANOX_VISIBLE_DEVICES is set but the built-in mellanox hook does not "
-		    "expose InfiniBand devices yet; install enroot's 99-mellanox.sh instead");
+	}
+	if (mlx_enumerate("/sys", &devs, &n) < 0)
+		rc = fail("failed to read: /sys/bus/pci/drivers:");
+	else if (!(chosen = calloc(n + 1, 1)))
+		rc = fail("failed to allocate memory:");
+	else if (mlx_select(spec, n, chosen, &bad) < 0)
+		rc = fail("Unknown MELLANOX device id: %s", bad);
+	else if (n > 0 || access("/sys/class/infiniband", F_OK) == 0)
+		rc = mlx_expose(devs, n, chosen);
+	mlx_free(devs, n);
+	free(chosen);
+	free(bad);
+	free(spec);
+	return rc;
 }
 
 int hooks_run(const char *name)

@@ -5,11 +5,11 @@
 
 #include "buf.h"
 
-/* Mount IMAGE so that RUNTIME/overlay becomes the rootfs, through a shim process that stops
- * itself once the mounts are up and that, with its FUSE daemons, goes away when the calling
- * process (the container) is gone: its process group is then orphaned while stopped, so the
- * kernel sends it SIGHUP and SIGCONT. native selects the kernel overlay. Call it inside the
- * container's mount namespace. Returns 0, or -1 with the daemons' diagnostics in err. */
+/* Mount IMAGE so that RUNTIME/overlay becomes the rootfs: the FUSE daemons are our children
+ * and the kernel kills them when the calling process (the container, after its exec) ends,
+ * however it ends (PR_SET_PDEATHSIG), so nothing outlives it. native selects the kernel
+ * overlay. Call it inside the container's mount namespace, single-threaded. Returns 0, or
+ * -1 with the daemons' diagnostics in err. */
 int squashmount_start(const char *image, const char *runtime, int native, struct buf *err);
 
 #endif
