@@ -178,6 +178,11 @@ def cases(host):
                      ("f", ".wh..", ""), ("f", ".wh...", "")]],
         "devices": [[("c", "dev/null"), ("b", "dev/sda"), ("p", "fifo"),
                      ("c", "hostdev", "", 0o666), ("s", "sock"), ("f", "ok", "ok")]],
+        "symlink-loop": [[("l", "a", "a"), ("l", "b", "c"), ("l", "c", "b"), ("f", "a/x", "x"),
+                          ("f", "b/y", "y"), ("h", "h", "h"), ("f", "ok", "ok")]],
+        "root-replace": [[("l", "./", host), ("l", "/", "/"), ("f", ".", "not a dir"),
+                          ("f", "x", "x")],
+                         [("f", "y", "y")]],
         "mode0000": [[("d", "locked", "", 0), ("f", "locked/f", "f"), ("d", "locked/sub", "", 0),
                       ("f", "locked/sub/g", "g")],
                      [("f", "locked/h", "h"), ("f", "locked/.wh.f", "")]],
@@ -247,6 +252,9 @@ def push_all(registry, host, work):
     push_image(p, work, "sparse-10g", [sparse_layer("big", 10 * GiB)])
     push_image(p, work, "sparse-256m", [sparse_layer("big", 256 << 20)])
     push_image(p, work, "gzip-bomb", [bomb_layer(1 * GiB)])
+    even = gz(tar([("f", "f", "even"), ("d", "d"), ("f", "d/e", "e")]))
+    odd = gz(tar([("f", "f", "odd"), ("f", ".wh.d", "")]))
+    push_image(p, work, "many-layers", [even, odd] * 100)
     push_image(p, work, "many-files", [many_layer(100000)])
     push_image(p, work, "long-path", [long_path_layer()])
     push_image(p, work, "long-4095", [longest_path_layer()])
