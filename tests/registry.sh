@@ -157,7 +157,11 @@ oci_image() {
 }
 
 oci_push() {
-	local dir=$1 tag=$2 ref=$3 reg=${4:-$REGISTRY} creds=()
+	local dir=$1 tag=$2 ref=$3 reg=${4:-$REGISTRY}
+	# Always an auth file of our own: without one skopeo reads /run/containers/UID/auth.json
+	# when XDG_RUNTIME_DIR is unset, and fails outright when /run is not searchable.
+	[ -f "$T/noauth.json" ] || echo '{"auths":{}}' >"$T/noauth.json"
+	local creds=(--dest-authfile "$T/noauth.json")
 	if [ "$reg" = "$REGISTRY" ] && [ "${REGISTRY_MODE:-}" = basic ]; then
 		# An auth file, not --dest-creds: credentials stay out of argv.
 		(umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$reg" \
