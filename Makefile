@@ -144,12 +144,17 @@ $(FUZZ_B)/applets.h: $(APPLET_SRC) scripts/gen-applets.sh
 $(FUZZ_B)/obj/%.o: %.c $(FUZZ_B)/applets.h
 	@mkdir -p $(@D)
 	$(SAY) CLANG $<
-	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Keep the clang objects (make deletes intermediates), rebuilt when their headers change.
+.SECONDARY: $(FUZZ_LIB) $(FUZZ_B)/applets.h
+-include $(FUZZ_LIB:.o=.d)
 
 $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	$(SAY) FUZZ $@
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
+# `make fuzz SECONDS=N`: every target for N seconds (make check gives each FUZZ_SECONDS).
 SECONDS ?= 60
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(SECONDS) tests/fuzz/run

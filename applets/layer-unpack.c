@@ -16,6 +16,7 @@
 #include "layer.h"
 #include "msg.h"
 #include "opt.h"
+#include "size.h"
 #include "xwrap.h"
 
 static const char usage[] =
@@ -31,7 +32,8 @@ static const char usage[] =
     "   -v, --verbose           Print counts of entries, bytes and skipped entries at the end\n"
     "   -t, --media-type TYPE   The layer's OCI or Docker media type (compression); default:\n"
     "                           recognize gzip, zstd or plain tar by the magic bytes\n"
-    "   -m, --max-size BYTES    Fail when the uncompressed layer exceeds BYTES (0: no limit)\n";
+    "   -m, --max-size BYTES    Fail when the uncompressed layer exceeds BYTES (a K, M, G or T\n"
+    "                           suffix multiplies by 1024^1..4; 0: no limit, the default)\n";
 
 enum { OPT_VERBOSE = 1, OPT_MEDIA, OPT_MAX, OPT_KEEP };
 
@@ -59,12 +61,9 @@ static void warn_entry(void *ctx, const char *path, const char *reason)
 
 static unsigned long long parse_size(const char *s)
 {
-	char *end;
 	unsigned long long v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-')
+	if (size_parse(s, &v) < 0)
 		die("invalid size: %s", s);
 	return v;
 }

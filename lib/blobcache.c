@@ -159,6 +159,7 @@ struct writer {
 	int fd;
 	struct sha256 hash;
 	long long written, limit; /* limit < 0: none */
+	int over;		  /* the body went past limit */
 };
 
 static int writer_sink(void *ctx, const void *data, size_t len)
@@ -167,6 +168,7 @@ static int writer_sink(void *ctx, const void *data, size_t len)
 	const char *p = data;
 
 	if (w->limit >= 0 && (long long)len > w->limit - w->written) {
+		w->over = 1;
 		errno = EFBIG;
 		return -1;
 	}
@@ -192,6 +194,7 @@ static int writer_reset(void *ctx)
 		return -1;
 	sha256_init(&w->hash);
 	w->written = 0;
+	w->over = 0;
 	return 0;
 }
 
@@ -281,6 +284,9 @@ static int download(struct blobcache *c, const char *digest, long long size,
 	sha256_init(&w.hash);
 	if (fetch(arg, digest, writer_sink, writer_reset, &w, why, whylen) == 0)
 		ret = publish(c, &w, tmp, hex, size, why, whylen);
+	else if (w.over) /* say what the registry did, not that our sink said EFBIG */
+		why_set(why, whylen, EBADMSG,
+			"Size mismatch: %s (more than %lld bytes, expected %lld)", hex, size, size);
 	saved = errno;
 	close(w.fd);
 	if (ret < 0)
@@ -316,6 +322,24 @@ int blobcache_get(struct blobcache *c, const char *digest, long long size, blobc
 		if (ret == 0)
 			ret = BLOBCACHE_FETCHED;
 	}
+	saved = errno;
+	close(lock);
+	errno = saved;
+	return ret;
+}
+
+int blobcache_evict(struct blobcache *c, const char *digest)
+{
+	int lock, ret = 0, saved;
+
+	if (!registry_digest_valid(digest)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((lock = lock_digest(c, digest + 7)) < 0)
+		return -1;
+	if (unlinkat(c->dirfd, digest + 7, 0) < 0 && errno != ENOENT)
+		ret = -1;
 	saved = errno;
 	close(lock);
 	errno = saved;

@@ -51,6 +51,11 @@ int blobcache_open_blob(struct blobcache *c, const char *digest);
 /* The path of a blob's file (present or not), malloc'ed; NULL on ENOMEM. */
 char *blobcache_path(const struct blobcache *c, const char *digest);
 
+/* Remove a cached blob that verified but cannot be used (a layer that does not unpack), under
+ * its lock, so the next import fetches it again rather than failing on the same file.
+ * Returns 0 (also when it was not cached) or -1 with errno. */
+int blobcache_evict(struct blobcache *c, const char *digest);
+
 /* Re-hash a cached blob: 0 when it matches, -1 with EBADMSG when not (the file is then
  * removed) or another errno. */
 int blobcache_verify(struct blobcache *c, const char *digest);

@@ -28,6 +28,7 @@
 #include "overlaydir.h"
 #include "registry.h"
 #include "safepath.h"
+#include "size.h"
 #include "sha256.h"
 #include "sqfs.h"
 #include "squash.h"
@@ -270,7 +271,22 @@ static void warn_entry(void *ctx, const char *path, const char *reason)
 	msg_debug("skipped %s: %s", path, reason);
 }
 
-/* Apply the cached blob B onto the tree ROOT_FD (spec §4.6, in user space). */
+/* The limit of one layer's uncompressed tar stream (ENROOT_MAX_LAYER_SIZE, our extension:
+ * it stops decompression bombs); -1 with a message when the setting is not a size. */
+static int layer_limit(unsigned long long *max)
+{
+	const char *v = getenv("ENROOT_MAX_LAYER_SIZE");
+
+	*max = IMPORT_MAX_LAYER_SIZE;
+	if (!v || !*v || size_parse(v, max) == 0)
+		return 0;
+	msg_error("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", v);
+	return -1;
+}
+
+/* Apply the cached blob B onto the tree ROOT_FD (spec §4.6, in user space).  A blob that does
+ * not unpack (corrupt, not a tar, over the size limit) leaves the cache: it verified against
+ * its digest, but keeping it would only make the next import fail the same way offline. */
 static int apply_layer(int root_fd, struct blobcache *bc, const struct registry_blob *b)
 {
 	int comp = b->media_type ? layer_media_type(b->media_type) : -1;
@@ -280,14 +296,19 @@ static int apply_layer(int root_fd, struct blobcache *bc, const struct registry_
 	};
 	struct layer_stats st;
 	struct layer_error err;
-	int fd, rc;
+	int fd, rc, bad;
 
+	if (layer_limit(&o.max_size) < 0)
+		return -1;
 	if ((fd = blobcache_open_blob(bc, b->digest)) < 0) {
 		msg_error("failed to open: %s in the cache:", b->digest);
 		return -1;
 	}
 	rc = layer_apply(fd, root_fd, &o, &st, &err);
+	bad = rc < 0 && (errno == EINVAL || errno == EIO || errno == EFBIG);
 	close(fd);
+	if (bad)
+		(void)blobcache_evict(bc, b->digest);
 	if (rc < 0)
 		msg_error("failed to extract layer %s: %s", b->digest, err.msg);
 	return rc;

@@ -491,9 +491,11 @@ static int do_hardlink(struct ctx *c, int pfd, const char *raw_target)
 	char target[PATH_MAX], tdir[PATH_MAX];
 	const char *tbase;
 	struct stat st;
-	int tfd, r;
+	int tfd, r = safepath_norm(raw_target, target, sizeof(target));
 
-	if (safepath_norm(raw_target, target, sizeof(target)) < 0 || !*target)
+	if (r < 0 && errno == ENAMETOOLONG)
+		return skip(c, "hard link target name too long");
+	if (r < 0 || !*target)
 		return skip(c, "hard link target outside the root");
 	if (!strcmp(target, c->path))
 		return skip(c, "hard link to itself");

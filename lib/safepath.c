@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ int safepath_norm(const char *in, char *out, size_t outlen)
 				len--;
 			len -= len ? 1 : 0;
 		} else if (n && !(n == 1 && in[0] == '.')) {
-			if (len + !!len + n + 1 > outlen)
+			if (n > NAME_MAX || len + !!len + n + 1 > outlen)
 				return errno = ENAMETOOLONG, -1;
 			if (len)
 				out[len++] = '/';

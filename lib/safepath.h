@@ -12,7 +12,8 @@
 
 /* Normalize a member name: strip leading "/" and "./", drop empty and "." components, resolve
  * ".." lexically.  OUT gets "" for the root itself.  Returns 0, or -1 with errno EXDEV when the
- * path climbs above the root, ENAMETOOLONG when it does not fit in OUTLEN. */
+ * path climbs above the root, ENAMETOOLONG when it does not fit in OUTLEN or a component is
+ * longer than NAME_MAX (no filesystem could hold it). */
 int safepath_norm(const char *in, char *out, size_t outlen);
 
 /* Split a normalized non-empty PATH at its last '/': *base points into PATH, and the parent is

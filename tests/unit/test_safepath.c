@@ -2,6 +2,7 @@
  * the path set. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "layer.h"
 #include "pathset.h"
@@ -15,6 +16,19 @@ static const char *norm(const char *in)
 	if (safepath_norm(in, out, sizeof(out)) < 0)
 		return errno == EXDEV ? "EXDEV" : errno == ENAMETOOLONG ? "ENAMETOOLONG" : "?";
 	return out;
+}
+
+/* A component longer than NAME_MAX is refused even when the whole fits (a layer naming one
+ * made the import fail instead of skipping the entry). */
+static void test_norm_name_max(void)
+{
+	char in[300], out[600];
+
+	memset(in, 'n', 256);
+	in[256] = '\0';
+	CHECK(safepath_norm(in, out, sizeof(out)) < 0 && errno == ENAMETOOLONG);
+	in[255] = '\0';
+	CHECK(safepath_norm(in, out, sizeof(out)) == 0 && strlen(out) == 255);
 }
 
 static void test_norm(void)
@@ -92,6 +106,7 @@ static void test_pathset(void)
 int main(void)
 {
 	test_norm();
+	test_norm_name_max();
 	test_split();
 	test_media_type();
 	test_pathset();
