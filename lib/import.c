@@ -733,14 +733,19 @@ static int onepass_layer(struct onepass *p, struct blobcache *bc, const struct r
 	    .warn = warn_entry,
 	};
 	struct layer_stats st;
-	int fd, rc;
+	int fd, rc, bad;
 
+	if (layer_limit(&o.max_size) < 0)
+		return -1;
 	if ((fd = blobcache_open_blob(bc, b->digest)) < 0) {
 		msg_error("failed to open: %s in the cache:", b->digest);
 		return -1;
 	}
 	rc = merge_layer(p->m, fd, &o, &st, &p->err);
+	bad = rc < 0 && (errno == EINVAL || errno == EIO || errno == EFBIG);
 	close(fd);
+	if (bad) /* as in apply_layer: a blob that does not unpack leaves the cache */
+		(void)blobcache_evict(bc, b->digest);
 	if (rc == 0 && st.devices)
 		msg_debug("layer %s: %llu device nodes skipped", b->digest, st.devices);
 	return onepass_rc(p, rc, "failed to extract layer");

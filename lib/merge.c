@@ -35,6 +35,7 @@ static struct {
 	time_t (*mtime)(struct archive_entry *);
 	int (*xattr_reset)(struct archive_entry *);
 	int (*xattr_next)(struct archive_entry *, const char **, const void **, size_t *);
+	la_int64_t (*filter_bytes)(struct archive *, int);
 } ar;
 
 static const char *const ar_names[] = {
@@ -57,6 +58,7 @@ static const char *const ar_names[] = {
     "archive_entry_mtime",
     "archive_entry_xattr_reset",
     "archive_entry_xattr_next",
+    "archive_filter_bytes",
 };
 
 _Static_assert(sizeof(ar) == sizeof(ar_names) / sizeof(ar_names[0]) * sizeof(void *),
@@ -374,6 +376,20 @@ static int add_xattrs(struct merge *m, struct sqfs_inode *ino)
 }
 
 /* Stream the current entry's data into INO. */
+/* Fail once the uncompressed stream passes the layer's max_size (ENROOT_MAX_LAYER_SIZE): it
+ * stops decompression bombs, also those hidden in entries an upper layer shadows, whose data
+ * is decompressed all the same when skipped. */
+static int over_limit(struct merge *m)
+{
+	unsigned long long max = m->o->max_size;
+
+	if (!max || (unsigned long long)ar.filter_bytes(m->a, 0) <= max)
+		return 0;
+	errno = EFBIG;
+	return fail(m, -1, "failed to extract: %s%slayer exceeds the maximum size of %llu bytes",
+		    m->raw ? m->raw : "", m->raw ? ": " : "", max);
+}
+
 static int write_data(struct merge *m, struct sqfs_inode *ino)
 {
 	const void *buf;
@@ -386,6 +402,8 @@ static int write_data(struct merge *m, struct sqfs_inode *ino)
 		if (len && sqfs_file_write(m->w, buf, len, (uint64_t)off) < 0)
 			return fail(m, -1, "failed to write: %s:", m->path);
 		m->st->bytes += len;
+		if (over_limit(m))
+			return -1;
 	}
 	if (r != ARCHIVE_EOF)
 		return errno = EIO, fail(m, -1, "failed to read: %s: %s", m->path,
@@ -710,6 +728,9 @@ static int read_all(struct merge *m)
 	m->index = 0;
 	while (rc == 0 && ((r = ar.next_header(m->a, &m->e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
 		m->st->entries++;
+		m->raw = NULL;
+		if ((rc = over_limit(m)))
+			break;
 		rc = apply_entry(m);
 		m->index++;
 	}

@@ -158,10 +158,6 @@ oci_image() {
 
 oci_push() {
 	local dir=$1 tag=$2 ref=$3 reg=${4:-$REGISTRY} creds
-	# Always name an auth file: skopeo's default, /run/containers/UID/auth.json without
-	# XDG_RUNTIME_DIR, fails every push once anything run as root created /run/containers.
-	[ -e "$T/no-auth.json" ] || echo '{"auths":{}}' >"$T/no-auth.json"
-	creds=(--dest-authfile "$T/no-auth.json")
 	if [ "$reg" = "$REGISTRY" ] && [ "${REGISTRY_MODE:-}" = basic ]; then
 		# An auth file, not --dest-creds: credentials stay out of argv.
 		(umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$reg" \
