@@ -742,12 +742,16 @@ static int onepass_layer(struct onepass *p, struct blobcache *bc, const struct r
 		return -1;
 	}
 	rc = merge_layer(p->m, fd, &o, &st, &p->err);
-	bad = rc < 0 && (errno == EINVAL || errno == EIO || errno == EFBIG);
+	bad = rc == -1 && (errno == EINVAL || errno == EIO || errno == EFBIG);
 	close(fd);
 	if (bad) /* as in apply_layer: a blob that does not unpack leaves the cache */
 		(void)blobcache_evict(bc, b->digest);
 	if (rc == 0 && st.devices)
 		msg_debug("layer %s: %llu device nodes skipped", b->digest, st.devices);
+	if (rc < 0 && rc != MERGE_FALLBACK) { /* the same line as apply_layer's */
+		msg_error("failed to extract layer %s: %s", b->digest, p->err.msg);
+		return rc;
+	}
 	return onepass_rc(p, rc, "failed to extract layer");
 }
 

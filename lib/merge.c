@@ -421,10 +421,13 @@ static struct sqfs_inode *leaf_inode(struct merge *m, struct sqfs_inode *ino)
 	mode_t t = ar.filetype(m->e);
 	enum sqfs_type type = t == AE_IFLNK ? SQFS_SYMLINK : t == AE_IFIFO ? SQFS_FIFO : SQFS_FILE;
 	const char *target = type == SQFS_SYMLINK ? ar.symlink(m->e) : NULL;
+	/* A symbolic link's mode is 0777 on Linux whatever the tar header says, as the extract
+	 * path (symlinkat) and mksquashfs give it. */
+	mode_t mode = type == SQFS_SYMLINK ? 0777 : ar.perm(m->e) & 07777;
 
 	if (!ino)
-		ino = sqfs_inode(m->w, type, ar.perm(m->e), entry_mtime(m), target);
-	else if ((ino->type = type, ino->mode = ar.perm(m->e) & 07777, ino->mtime = entry_mtime(m),
+		ino = sqfs_inode(m->w, type, mode, entry_mtime(m), target);
+	else if ((ino->type = type, ino->mode = mode, ino->mtime = entry_mtime(m),
 		  target) &&
 		 !(ino->target = strdup(target)))
 		ino = NULL;

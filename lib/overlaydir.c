@@ -19,6 +19,7 @@ struct ovl {
 	struct overlaydir_layer *l;
 	struct layer_error *err;
 	struct pathset fix; /* directories whose mode (and times) are set at the end */
+	size_t deferred;    /* parents over a symlink whose target is not there (yet) */
 };
 
 int overlaydir_record(void *ctx, enum layer_record what, const char *path, const char *target)
@@ -314,8 +315,12 @@ static int merge_entry(struct ovl *o, int lfd, int rfd, const char *name, char *
 	if (S_ISDIR(ls.st_mode) && !pathset_get(&o->l->dirs, path)) {
 		/* Only a parent in the layer: layer_apply would have gone through a symlink here
 		 * and skipped the entries below anything else. */
-		if (!S_ISLNK(rs.st_mode) || (rsub = resolve(o, path)) == -2)
+		if (!S_ISLNK(rs.st_mode))
 			return 0;
+		/* The target may be made by another entry of this layer (in the tar, an earlier
+		 * one): retried after the rest of the layer is in (see overlaydir_merge). */
+		if ((rsub = resolve(o, path)) == -2)
+			return o->deferred++, 0;
 		return rsub < 0 ? -1 : merge_into(o, lfd, name, rsub, &ls, path);
 	}
 	if ((S_ISDIR(ls.st_mode) || S_ISDIR(rs.st_mode)) && safepath_remove(rfd, name) < 0)
@@ -337,6 +342,7 @@ static int merge_dir(struct ovl *o, int lfd, int rfd, char *path)
 			close(dup_fd);
 		return fail(o, "failed to open directory: %s:", shown(path));
 	}
+	rewinddir(d); /* the fd is a dup of LFD: its offset is shared with earlier passes */
 	while (!ret && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -436,6 +442,23 @@ static int fix_dirs(struct ovl *o)
 	return ret;
 }
 
+/* Merge the layer tree LFD into the root RFD; again while that lets parents deferred over a
+ * symlink through (its target made by another entry of the layer), so the result does not
+ * depend on the order readdir returns names in.  What moved in is gone from the layer tree,
+ * so a later pass only visits what is left. */
+static int merge_again(struct ovl *o, int lfd, int rfd, char *path)
+{
+	size_t before;
+
+	do {
+		before = o->deferred;
+		o->deferred = 0;
+		if (merge_dir(o, lfd, rfd, path) < 0)
+			return -1;
+	} while (o->deferred && (!before || o->deferred < before));
+	return 0;
+}
+
 int overlaydir_merge(int root_fd, int layer_fd, struct overlaydir_layer *l, struct layer_error *err)
 {
 	struct ovl o = {.root = root_fd, .l = l, .err = err};
@@ -449,7 +472,7 @@ int overlaydir_merge(int root_fd, int layer_fd, struct overlaydir_layer *l, stru
 		goto out;
 	}
 	if (hide(&o) < 0 || (lfd = open_dir_at(&o, layer_fd, ".", NULL)) < 0 ||
-	    (rfd = open_dir_at(&o, root_fd, ".", "")) < 0 || merge_dir(&o, lfd, rfd, path) < 0)
+	    (rfd = open_dir_at(&o, root_fd, ".", "")) < 0 || merge_again(&o, lfd, rfd, path) < 0)
 		goto out;
 	if (pathset_get(&l->dirs, "") && take_meta(&o, lfd, rfd, &ls, "") < 0)
 		goto out;
