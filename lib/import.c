@@ -809,8 +809,8 @@ static int onepass_open(struct onepass *p, const char *tmp, size_t nlayers)
 			  errno == ELIBACC ? dl_error() : strerror(errno));
 		return MERGE_FALLBACK;
 	}
-	if (!(p->m = merge_new(p->w, nlayers,
-			       o.have_all_time ? o.all_time : (uint32_t)time(NULL), 0755 & ~mask)))
+	if (!(p->m = merge_new(p->w, nlayers, o.have_all_time ? o.all_time : (uint32_t)time(NULL),
+			       0755 & ~mask)))
 		die("out of memory");
 	return 0;
 }

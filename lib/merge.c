@@ -427,8 +427,7 @@ static struct sqfs_inode *leaf_inode(struct merge *m, struct sqfs_inode *ino)
 
 	if (!ino)
 		ino = sqfs_inode(m->w, type, mode, entry_mtime(m), target);
-	else if ((ino->type = type, ino->mode = mode, ino->mtime = entry_mtime(m),
-		  target) &&
+	else if ((ino->type = type, ino->mode = mode, ino->mtime = entry_mtime(m), target) &&
 		 !(ino->target = strdup(target)))
 		ino = NULL;
 	if (!ino || add_xattrs(m, ino) < 0)
@@ -562,7 +561,8 @@ static int add_leaf(struct merge *m, const char *link)
 	if (r == WALK_SKIP)
 		return skip(m, "parent is not a directory inside the root");
 	n = hget(&m->nodes, m->path);
-	if (r == WALK_OK && n && (r = leaf_fate(m, n, symlink)) == WALK_HIDDEN && n->kind == K_DIR) {
+	if (r == WALK_OK && n && (r = leaf_fate(m, n, symlink)) == WALK_HIDDEN &&
+	    n->kind == K_DIR) {
 		/* An upper layer's directory replaces this leaf, which replaced the lower ones. */
 		n->opq = n->opq > m->cur ? n->opq : m->cur;
 		n->wh = n->wh > m->cur ? n->wh : m->cur;
