@@ -27,6 +27,12 @@
 
 REG_SRC=${SRC:?}/tests
 
+# Without XDG_RUNTIME_DIR, skopeo reads /run/containers/$UID/auth.json, and a rootful podman
+# anywhere on the machine leaves /run/containers at 0700: that read then fails (EACCES) for
+# the test user.  Pushes get an auth file of our own (not REGISTRY_AUTH_FILE in the
+# environment: docker-registry takes REGISTRY_* variables as its configuration).
+printf '{"auths": {}}\n' >"$T/noauth.json"
+
 registry_have() {
 	command -v docker-registry >/dev/null && command -v umoci >/dev/null &&
 		command -v skopeo >/dev/null && command -v openssl >/dev/null
@@ -157,7 +163,7 @@ oci_image() {
 }
 
 oci_push() {
-	local dir=$1 tag=$2 ref=$3 reg=${4:-$REGISTRY} creds=()
+	local dir=$1 tag=$2 ref=$3 reg=${4:-$REGISTRY} creds=(--dest-authfile "$T/noauth.json")
 	if [ "$reg" = "$REGISTRY" ] && [ "${REGISTRY_MODE:-}" = basic ]; then
 		# An auth file, not --dest-creds: credentials stay out of argv.
 		(umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$reg" \
