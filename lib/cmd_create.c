@@ -223,7 +223,7 @@ static int extract_worker(void *arg)
 		rc = status > 0 && child_code(status) ? child_code(status) : 1;
 	} else if (fix_modes(&lpid, lfd, c->dest) < 0) {
 		msg_error("failed to fix permissions: %s:", c->dest);
-	} else if (rename(c->dest, c->target) < 0) {
+	} else if ((guard_commit(), rename(c->dest, c->target)) < 0) {
 		msg_error("failed to rename: %s:", c->target);
 	} else {
 		rc = 0;
@@ -335,7 +335,8 @@ int cmd_create(int argc, char **argv)
 		die("Invalid argument: %s", name ? name : "");
 	if (asprintf(&target, "%s/%s", data, name) < 0)
 		die("failed to allocate memory:");
-	rc = clear_target(target, cmd_forced(force)) < 0 ? 1 : cmd_extract(image, data, name, target);
+	rc = clear_target(target, cmd_forced(force)) < 0 ? 1
+							 : cmd_extract(image, data, name, target);
 	free(image);
 	free(name);
 	free(target);

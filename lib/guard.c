@@ -13,6 +13,7 @@
 #include "safepath.h"
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static int in_worker; /* set in the child of guard_run */
 
 static void guard_sigset(sigset_t *set)
 {
@@ -20,6 +21,27 @@ static void guard_sigset(sigset_t *set)
 	sigaddset(set, SIGCHLD);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(set, forwarded[i]);
+}
+
+void guard_commit(void)
+{
+	sigset_t set;
+
+	if (!in_worker)
+		return;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&set, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* Forget the signals that arrived once the worker had published its result. */
+static void drop_pending(const sigset_t *set)
+{
+	struct timespec zero = {0, 0};
+
+	while (sigtimedwait(set, NULL, &zero) > 0)
+		;
 }
 
 /* Wait for PID, forwarding the signals of SET to its process group meanwhile. */
@@ -91,6 +113,7 @@ int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after
 		if (getppid() != parent)
 			_exit(128 + SIGKILL);
 		setpgid(0, 0);
+		in_worker = 1;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		exit(fn(ctx));
 	}
@@ -99,6 +122,8 @@ int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after
 	if (after)
 		after(ctx);
 	remove_paths(paths);
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		drop_pending(&set);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (status < 0)
 		return 1;

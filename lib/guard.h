@@ -17,4 +17,10 @@
  * cleanup.  -1 with errno when the fork failed. */
 int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after)(void *ctx));
 
+/* In a guard_run worker, call just before the step that publishes the result (a rename):
+ * from then on the signals the guard forwards stay pending until the worker exits, and the
+ * guard forgets them when the worker succeeded, so a published result always means exit 0
+ * and a signal always means nothing published.  Does nothing outside a worker. */
+void guard_commit(void);
+
 #endif

@@ -54,6 +54,7 @@ static int force_env(void)
  * atomic exchange (the old tree ends up in the scratch directory, removed with it). */
 static int publish(struct load_ctx *c)
 {
+	guard_commit();
 	if (!renameat2(AT_FDCWD, c->job.rootfs, AT_FDCWD, c->dest, RENAME_NOREPLACE))
 		return 0;
 	if (errno == EEXIST && c->force &&

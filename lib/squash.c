@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errcap.h"
+#include "guard.h"
 #include "squash.h"
 
 extern char **environ;
@@ -191,6 +192,7 @@ static int publish(const char *tmp, const char *out)
 	char *copy;
 	int rc;
 
+	guard_commit();
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_NOREPLACE) < 0) {
 		if (errno != EINVAL && errno != ENOSYS)
 			return -1;
