@@ -758,31 +758,126 @@ static int add_caps(struct buf *args)
 static int run_nvcli(struct buf *args)
 {
 	const char *rootfs = getenv("ENROOT_ROOTFS"), *path = getenv("PATH");
-	char *newpath = NULL, *argv[64];
-	int k = 0, status;
+	char *newpath = NULL, **argv;
+	size_t k = 0, n = 1;
+	int status;
 
-	if (asprintf(&newpath, "%s:%s/usr/bin:%s/usr/local/bin", path ? path : "/usr/bin", rootfs,
-		     rootfs) < 0)
+	for (size_t off = 0; off < args->len; off += strlen(args->data + off) + 1)
+		n++;
+	if (!(argv = calloc(n, sizeof(*argv))) ||
+	    asprintf(&newpath, "%s:%s/usr/bin:%s/usr/local/bin", path ? path : "/usr/bin", rootfs,
+		     rootfs) < 0) {
+		free(argv);
 		return fail("failed to allocate memory:");
-	setenv("PATH", newpath, 1);
-	for (size_t off = 0; off < args->len && k < 62; off += strlen(args->data + off) + 1)
+	}
+	for (size_t off = 0; off < args->len; off += strlen(args->data + off) + 1)
 		argv[k++] = args->data + off;
-	argv[k] = NULL;
+	setenv("PATH", newpath, 1);
 	status = child_run(argv, -1, CHILD_DEVNULL, 0);
 	setenv("PATH", path ? path : "", 1);
 	free(newpath);
+	free(argv);
 	if (status == 127 << 8)
 		return fail("Command not found: nvidia-container-cli");
 	return status ? fail("nvidia-container-cli exited with return code %d", child_code(status))
 		      : 0;
 }
 
+/* The host's ldconfig for --ldconfig=@: ldconfig.real, else ldconfig, each looked up on the
+ * host PATH (before the rootfs directories are added) and then in /sbin and /usr/sbin. */
+static char *host_ldconfig(void)
+{
+	static const char *const names[] = {"ldconfig.real", "ldconfig"};
+	const char *path = getenv("PATH");
+	char *dirs = NULL, *r = NULL;
+
+	if (asprintf(&dirs, "%s:/sbin:/usr/sbin", path ? path : "") < 0)
+		return NULL;
+	for (size_t i = 0; i < 2 && !r; i++) {
+		char *copy = strdup(dirs), *save = NULL;
+		for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && !r;
+		     d = strtok_r(NULL, ":", &save)) {
+			if (*d != '/' || asprintf(&r, "%s/%s", d, names[i]) < 0) {
+				r = NULL;
+				continue;
+			}
+			if (access(r, X_OK) < 0) {
+				free(r);
+				r = NULL;
+			}
+		}
+		free(copy);
+	}
+	free(dirs);
+	return r ? r : strdup("/sbin/ldconfig");
+}
+
+/* qsort comparator for an array of strings. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add NAME to the array of names unless it is there already. */
+static int add_name(char ***names, size_t *n, const char *name, size_t len)
+{
+	char **grown;
+
+	for (size_t i = 0; i < *n; i++)
+		if (strlen((*names)[i]) == len && !strncmp((*names)[i], name, len))
+			return 0;
+	if (!(grown = realloc(*names, (*n + 1) * sizeof(*grown))))
+		return -1;
+	*names = grown;
+	if (!(grown[*n] = strndup(name, len)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* --require=VALUE for each NVIDIA_REQUIRE_* of the host environment or of $ENROOT_ENVIRON
+ * (the host value wins), in name order as bash's compgen -e lists them. */
+static int add_requires(struct buf *args)
+{
+	extern char **environ;
+	const char *path = getenv("ENROOT_ENVIRON");
+	struct buf b = BUF_INIT;
+	char **names = NULL;
+	size_t n = 0;
+	int fd, rc = 0;
+
+	for (char **e = environ; *e && !rc; e++)
+		if (!strncmp(*e, "NVIDIA_REQUIRE_", 15) && strchr(*e, '='))
+			rc = add_name(&names, &n, *e, strcspn(*e, "="));
+	if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		buf_read_fd(&b, fd, 16u << 20);
+		close(fd);
+	}
+	for (const char *l = b.data; l && *l && !rc;
+	     l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n'))
+		if (!strncmp(l, "NVIDIA_REQUIRE_", 15) && strcspn(l, "=") < strcspn(l, "\n"))
+			rc = add_name(&names, &n, l, strcspn(l, "="));
+	buf_free(&b);
+	if (rc)
+		rc = fail("failed to allocate memory:");
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		char *v = rc ? NULL : hook_var(names[i]);
+		if (v)
+			buf_printf(args, "--require=%s%c", v, 0);
+		free(v);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
 /* 98-nvidia: nvidia-container-cli configure, unless no GPU was asked for. */
 static int hook_nvidia(void)
 {
 	char *dev = hook_var("NVIDIA_VISIBLE_DEVICES"), *v, *dbg = hook_var("NVIDIA_DEBUG_LOG");
-	const char *ldconfig =
-	    access("/sbin/ldconfig.real", X_OK) ? "/sbin/ldconfig" : "/sbin/ldconfig.real";
+	char *ldconfig = NULL;
 	struct buf a = BUF_INIT;
 	int rc = 0;
 
@@ -791,10 +886,13 @@ static int hook_nvidia(void)
 		free(dbg);
 		return 0;
 	}
+	if (!(ldconfig = host_ldconfig()))
+		rc = fail("failed to allocate memory:");
 	buf_printf(&a, "nvidia-container-cli%c--user%c", 0, 0);
 	if (dbg && *dbg)
 		buf_printf(&a, "--debug=/dev/stderr%c", 0);
-	buf_printf(&a, "configure%c--no-cgroups%c--ldconfig=@%s%c", 0, 0, ldconfig, 0);
+	buf_printf(&a, "configure%c--no-cgroups%c--ldconfig=@%s%c", 0, 0, ldconfig ? ldconfig : "",
+		   0);
 	if (strcmp(dev, "none"))
 		buf_printf(&a, "--device=%s%c", dev, 0);
 	if ((v = hook_var("NVIDIA_MIG_CONFIG_DEVICES")) && *v)
@@ -803,17 +901,18 @@ static int hook_nvidia(void)
 	if ((v = hook_var("NVIDIA_MIG_MONITOR_DEVICES")) && *v)
 		buf_printf(&a, "--mig-monitor=%s%c", v, 0);
 	free(v);
-	rc = add_caps(&a);
-	if (!rc && !config_enabled("NVIDIA_DISABLE_REQUIRE")) {
-		extern char **environ;
-		for (char **e = environ; *e; e++)
-			if (!strncmp(*e, "NVIDIA_REQUIRE_", 15) && strchr(*e, '='))
-				buf_printf(&a, "--require=%s%c", strchr(*e, '=') + 1, 0);
-	}
+	v = NULL;
+	if (!rc)
+		rc = add_caps(&a);
+	/* Set and non-empty disables, whatever the word (the script tests -z). */
+	if (!rc && (!(v = hook_var("NVIDIA_DISABLE_REQUIRE")) || !*v))
+		rc = add_requires(&a);
+	free(v);
 	buf_printf(&a, "%s%c", getenv("ENROOT_ROOTFS"), 0);
 	if (!rc)
 		rc = run_nvcli(&a);
 	buf_free(&a);
+	free(ldconfig);
 	free(dev);
 	free(dbg);
 	return rc;
