@@ -130,6 +130,8 @@ struct fetcher {
 	char (*why)[WHY_LEN];
 	int stop;
 	unsigned long long bytes;
+	pthread_t *tids; /* the download threads, nthreads of them */
+	size_t nthreads;
 };
 
 /* What blobcache's fetcher writes through: its sink, plus our progress and stop check. */
@@ -229,19 +231,27 @@ static void *fetch_thread(void *arg)
 	return NULL;
 }
 
-/* Start up to ENROOT_MAX_CONNECTIONS download threads (no more than there are layers). */
-static size_t fetch_start(struct fetcher *f, pthread_t *tids)
+/* Allocate the per-layer state and start up to ENROOT_MAX_CONNECTIONS download threads (no
+ * more than there are layers); dies when none can be started. */
+static void fetch_start(struct fetcher *f)
 {
 	long max = import_long_setting("ENROOT_MAX_CONNECTIONS", 10);
-	size_t n = 0;
+	size_t n = f->img->nlayers;
 
-	if (!f->img->nlayers)
-		return 0;
-	if (max <= 0 || (size_t)max > f->img->nlayers)
-		max = (long)f->img->nlayers;
-	while (n < (size_t)max && !pthread_create(&tids[n], NULL, fetch_thread, f))
-		n++;
-	return n;
+	f->tids = calloc(n ? n : 1, sizeof(pthread_t));
+	f->state = calloc(n ? n : 1, sizeof(int));
+	f->why = calloc(n ? n : 1, sizeof(*f->why));
+	if (!f->tids || !f->state || !f->why)
+		die("out of memory");
+	if (!n)
+		return;
+	if (max <= 0 || (size_t)max > n)
+		max = (long)n;
+	while (f->nthreads < (size_t)max &&
+	       !pthread_create(&f->tids[f->nthreads], NULL, fetch_thread, f))
+		f->nthreads++;
+	if (!f->nthreads)
+		die("failed to start the download threads:");
 }
 
 /* Wait until layer I is in the cache; -1 when its download failed. */
@@ -256,13 +266,23 @@ static int fetch_wait(struct fetcher *f, size_t i)
 	return st < 0 ? -1 : 0;
 }
 
-/* Stop the downloads still running (STOP) or let them end, and join every thread. */
-static void fetch_join(struct fetcher *f, pthread_t *tids, size_t n, int stop)
+/* Stop the downloads still running (STOP) or let them end, join every thread, tell a tty
+ * what was done with the layers (DONE: "extracted", "merged") and free the per-layer state. */
+static void fetch_join(struct fetcher *f, int stop, const char *done)
 {
+	size_t n = f->img->nlayers;
+
 	if (stop)
 		__atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED);
-	for (size_t i = 0; i < n; i++)
-		pthread_join(tids[i], NULL);
+	for (size_t i = 0; i < f->nthreads; i++)
+		pthread_join(f->tids[i], NULL);
+	if (f->tty && n && write(STDERR_FILENO, "\n", 1) == 1)
+		msg_info("Downloaded and %s %zu layers (%.1f MiB transferred)", done, n,
+			 f->bytes / 1048576.0);
+	free(f->tids);
+	free(f->state);
+	free(f->why);
+	f->tids = NULL, f->state = NULL, f->why = NULL, f->nthreads = 0;
 }
 
 static void warn_entry(void *ctx, const char *path, const char *reason)
@@ -465,19 +485,12 @@ static int unpack_parallel(struct fetcher *f, int root_fd, int scratch_fd, long 
  * 1, unpacked in parallel into SCRATCH_FD and merged; with 1, applied onto the root in turn. */
 static int fetch_and_apply(struct fetcher *f, int root_fd, int scratch_fd)
 {
-	size_t n = f->img->nlayers, nt;
+	size_t n = f->img->nlayers;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long procs = import_long_setting("ENROOT_MAX_PROCESSORS", cpus > 0 ? cpus : 1);
-	pthread_t *tids = calloc(n ? n : 1, sizeof(pthread_t));
 	int rc = 0;
 
-	f->state = calloc(n ? n : 1, sizeof(int));
-	f->why = calloc(n ? n : 1, sizeof(*f->why));
-	if (!tids || !f->state || !f->why)
-		die("out of memory");
-	nt = fetch_start(f, tids);
-	if (!nt && n)
-		die("failed to start the download threads:");
+	fetch_start(f);
 	if (procs > 1 && n > 1)
 		rc = unpack_parallel(f, root_fd, scratch_fd, procs);
 	for (size_t i = 0; (procs <= 1 || n <= 1) && !rc && i < n; i++) {
@@ -488,13 +501,7 @@ static int fetch_and_apply(struct fetcher *f, int root_fd, int scratch_fd)
 			rc = -1;
 		}
 	}
-	fetch_join(f, tids, nt, rc < 0);
-	if (f->tty && n && write(STDERR_FILENO, "\n", 1) == 1)
-		msg_info("Downloaded and extracted %zu layers (%.1f MiB transferred)", n,
-			 f->bytes / 1048576.0);
-	free(tids);
-	free(f->state);
-	free(f->why);
+	fetch_join(f, rc < 0, "extracted");
 	return rc;
 }
 
@@ -758,17 +765,10 @@ static int onepass_layer(struct onepass *p, struct blobcache *bc, const struct r
 /* Fetch every layer concurrently and merge them from the top one down as they arrive. */
 static int fetch_and_merge(struct fetcher *f, struct onepass *p)
 {
-	size_t n = f->img->nlayers, nt;
-	pthread_t *tids = calloc(n ? n : 1, sizeof(pthread_t));
+	size_t n = f->img->nlayers;
 	int rc = 0;
 
-	f->state = calloc(n ? n : 1, sizeof(int));
-	f->why = calloc(n ? n : 1, sizeof(*f->why));
-	if (!tids || !f->state || !f->why)
-		die("out of memory");
-	nt = fetch_start(f, tids);
-	if (!nt && n)
-		die("failed to start the download threads:");
+	fetch_start(f);
 	for (size_t i = n; !rc && i-- > 0;) {
 		if (fetch_wait(f, i) < 0) {
 			msg_error("%s", f->why[i]);
@@ -777,13 +777,7 @@ static int fetch_and_merge(struct fetcher *f, struct onepass *p)
 			rc = onepass_layer(p, f->bc, &f->img->layers[i]);
 		}
 	}
-	fetch_join(f, tids, nt, rc != 0);
-	if (f->tty && n && write(STDERR_FILENO, "\n", 1) == 1)
-		msg_info("Downloaded and merged %zu layers (%.1f MiB transferred)", n,
-			 f->bytes / 1048576.0);
-	free(tids);
-	free(f->state);
-	free(f->why);
+	fetch_join(f, rc != 0, "merged");
 	return rc;
 }
 
