@@ -68,11 +68,14 @@ static void clean_temp(struct blobcache *c, const char *name, time_t now)
 		close(fd);
 }
 
-/* Remove the temporaries of writers that are gone (see clean_temp). */
-static void clean_stale(struct blobcache *c)
+/* Call FN for every temporary of the cache directory: every name holding ".tmp.", or with a
+ * PREFIX (a digest's hex) the names PREFIX.tmp.*. */
+static void each_temp(struct blobcache *c, const char *prefix,
+		      void (*fn)(struct blobcache *c, const char *name, time_t now))
 {
 	int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	size_t n = strlen(prefix);
 	time_t now = time(NULL);
 	struct dirent *e;
 
@@ -82,9 +85,16 @@ static void clean_stale(struct blobcache *c)
 		return;
 	}
 	while ((e = readdir(d)))
-		if (strstr(e->d_name, ".tmp."))
-			clean_temp(c, e->d_name, now);
+		if (n ? !strncmp(e->d_name, prefix, n) && !strncmp(e->d_name + n, ".tmp.", 5)
+		      : strstr(e->d_name, ".tmp.") != NULL)
+			fn(c, e->d_name, now);
 	closedir(d);
+}
+
+/* Remove the temporaries of writers that are gone (see clean_temp). */
+static void clean_stale(struct blobcache *c)
+{
+	each_temp(c, "", clean_temp);
 }
 
 int blobcache_open(struct blobcache *c, const char *cache_path)
@@ -198,23 +208,16 @@ static int writer_reset(void *ctx)
 	return 0;
 }
 
+static void unlink_temp(struct blobcache *c, const char *name, time_t now)
+{
+	(void)now;
+	unlinkat(c->dirfd, name, 0);
+}
+
 /* Remove <hex>.tmp.* left by writers that died: we hold the digest's lock, so none is live. */
 static void clean_digest_temps(struct blobcache *c, const char *hex)
 {
-	int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	size_t n = strlen(hex);
-	struct dirent *e;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, hex, n) && !strncmp(e->d_name + n, ".tmp.", 5))
-			unlinkat(c->dirfd, e->d_name, 0);
-	closedir(d);
+	each_temp(c, hex, unlink_temp);
 }
 
 /* Take the per-digest lock (blocking); returns its fd. */
