@@ -15,7 +15,11 @@ work=$(mktemp -d /tmp/enroot-demo.XXXXXX)
 chmod 0755 "$work"
 reg_pid=
 cleanup() {
-	[ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+	# The registry dies of our SIGTERM: its status (143) is not the demo's.
+	if [ -n "$reg_pid" ]; then
+		kill "$reg_pid" 2>/dev/null || true
+		wait "$reg_pid" 2>/dev/null || true
+	fi
 	chmod -R u+rwX "$work" 2>/dev/null
 	rm -rf "$work"
 }
