@@ -1,4 +1,5 @@
-# enroot: one multicall binary built from applets/*.c and lib/*.c.
+# enroot: one multicall binary built from applets/ (applets, and the driver's commands in
+# applets/enroot/) and lib/ (libraries in folders by layer: base, registry, image, runtime).
 # Targets: all install uninstall check bench fuzz clean.  DEBUG=1 builds with ASan+UBSan.
 
 VERSION    := 4.1.2
@@ -14,7 +15,7 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-# libcurl and libarchive are dlopen'ed on first use (lib/dl.h says why): only their
+# libcurl and libarchive are dlopen'ed on first use (lib/base/dl.h says why): only their
 # headers are used at build time.
 PKGS       := libcurl yajl libarchive libcap
 LINKPKGS   := yajl libcap
@@ -49,13 +50,14 @@ SAY := @printf '  %-6s %s\n'
 endif
 
 APPLET_SRC := $(sort $(wildcard applets/*.c))
-LIB_SRC    := $(sort $(wildcard lib/*.c))
-OBJS       := $(patsubst %.c,$(B)/obj/%.o,$(APPLET_SRC) $(LIB_SRC))
-LIB_OBJS   := $(filter-out $(B)/obj/lib/main.o,$(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)))
+CMD_SRC    := $(sort $(wildcard applets/enroot/*.c))
+LIB_SRC    := $(sort $(wildcard lib/*/*.c))
+OBJS       := $(patsubst %.c,$(B)/obj/%.o,$(APPLET_SRC) $(CMD_SRC) $(LIB_SRC))
+LIB_OBJS   := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all install uninstall check bench fuzz unit clean
+.PHONY: all install uninstall check check-layers bench fuzz unit clean
 all: $(B)/bin/enroot $(B)/bin/.links $(UNIT_BINS)
 
 $(B)/applets.h: $(APPLET_SRC) scripts/gen-applets.sh
@@ -85,13 +87,13 @@ $(B)/unit/%: tests/unit/%.c $(LIB_OBJS)
 
 -include $(OBJS:.o=.d)
 
+# Like busybox --install -s: the binary and one symlink per applet (and compat name) in bindir,
+# so every applet runs from PATH.
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libexecdir)/enroot $(DESTDIR)$(mandir)/man1
 	install -m 0755 $(B)/bin/enroot $(DESTDIR)$(bindir)/enroot
 	@for a in $$($(B)/bin/enroot --applets); do \
-		case $$a in enroot) ;; \
-		enroot-*) ln -sfn enroot $(DESTDIR)$(bindir)/$$a ;; \
-		*) ln -sfn $(bindir)/enroot $(DESTDIR)$(libexecdir)/enroot/$$a ;; esac; done
+		[ "$$a" = enroot ] || ln -sfn enroot $(DESTDIR)$(bindir)/$$a; done
 	install -m 0644 man/*.1 $(DESTDIR)$(mandir)/man1/
 	install -m 0644 scripts/bundle.sh $(DESTDIR)$(libexecdir)/enroot/bundle.sh
 	@cd etc && find . -type d | while read -r d; do \
@@ -109,7 +111,7 @@ install: all
 uninstall:
 	@if [ -x $(DESTDIR)$(bindir)/enroot ]; then \
 		for a in $$($(DESTDIR)$(bindir)/enroot --applets); do \
-		[ "$$a" = enroot ] || rm -f $(DESTDIR)$(bindir)/$$a $(DESTDIR)$(libexecdir)/enroot/$$a; \
+		[ "$$a" = enroot ] || rm -f $(DESTDIR)$(bindir)/$$a; \
 		done; fi
 	rm -f $(DESTDIR)$(bindir)/enroot $(DESTDIR)$(libexecdir)/enroot/bundle.sh
 	rmdir $(DESTDIR)$(libexecdir)/enroot 2>/dev/null || true
@@ -118,10 +120,14 @@ uninstall:
 
 unit: $(UNIT_BINS)
 
+# A lower layer of lib/ never includes a higher one, and no include circles.
+check-layers:
+	scripts/check-layers.sh
+
 # The whole suite: man page check, unit tests, shell tests (as an unprivileged user),
 # the shell tests again under ASan/UBSan, and every fuzzer for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 20
-check: all
+check: all check-layers
 	$(MAKE) DEBUG=1 all
 	$(MAKE) fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/check
@@ -129,7 +135,7 @@ check: all
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c linked against the lib objects built with clang.
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_B     := build/fuzz
-FUZZ_LIB   := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out lib/main.c,$(LIB_SRC)))
+FUZZ_LIB   := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRC))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ_B)/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -D_GNU_SOURCE -Ilib \
                -I$(FUZZ_B) $(shell $(PKG_CONFIG) --cflags $(PKGS))

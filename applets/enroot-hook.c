@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "applet.h"
-#include "hooks.h"
-#include "msg.h"
+#include "base/applet.h"
+#include "base/msg.h"
+#include "runtime/hooks.h"
 
 static const char usage[] =
     "usage: enroot-hook NAME\n"

@@ -7,13 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "applet.h"
-#include "cmd.h"
-#include "config.h"
-#include "digest.h"
-#include "import.h"
-#include "msg.h"
-#include "version.h"
+#include "base/applet.h"
+#include "base/config.h"
+#include "base/msg.h"
+#include "base/version.h"
+#include "enroot/cmd.h"
+#include "enroot/import.h"
 
 static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "\n"

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "applet.h"
-#include "buf.h"
-#include "envfile.h"
-#include "msg.h"
-#include "opt.h"
-#include "xwrap.h"
+#include "base/applet.h"
+#include "base/buf.h"
+#include "base/envfile.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "base/xwrap.h"
 
 static const char usage[] =
     "usage: env-subst [-m] [-z] [-n|-s] [FILE|-]...\n"

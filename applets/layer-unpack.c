@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "applet.h"
-#include "layer.h"
-#include "msg.h"
-#include "opt.h"
-#include "size.h"
-#include "xwrap.h"
+#include "base/applet.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "base/size.h"
+#include "base/xwrap.h"
+#include "image/layer.h"
 
 static const char usage[] =
     "usage: layer-unpack [-v] [--media-type TYPE] [--max-size BYTES] [--keep-whiteouts] FILE|- "

@@ -8,10 +8,10 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "applet.h"
-#include "mounts.h"
-#include "msg.h"
-#include "opt.h"
+#include "base/applet.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "runtime/mounts.h"
 
 static const char usage[] =
     "usage: mountat [--root DIR] [--pass N] FSTAB... | -\n"

@@ -11,14 +11,14 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "applet.h"
-#include "buf.h"
-#include "msg.h"
-#include "netrc.h"
-#include "opt.h"
-#include "regauth.h"
-#include "wwwauth.h"
-#include "xwrap.h"
+#include "base/applet.h"
+#include "base/buf.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "base/xwrap.h"
+#include "registry/netrc.h"
+#include "registry/regauth.h"
+#include "registry/wwwauth.h"
 
 static const char usage[] =
     "usage: netrc-auth [-f NETRC] [-l USER] [-n] [--first-login] HOST | --challenge [-H REGISTRY]\n"

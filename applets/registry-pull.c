@@ -9,15 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "applet.h"
-#include "blobcache.h"
-#include "digest.h"
-#include "imageref.h"
-#include "msg.h"
-#include "opt.h"
-#include "pull.h"
-#include "registry.h"
-#include "xwrap.h"
+#include "base/applet.h"
+#include "base/config.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "base/xwrap.h"
+#include "registry/blobcache.h"
+#include "registry/imageref.h"
+#include "registry/pull.h"
+#include "registry/registry.h"
 
 static const char usage[] =
     "usage: registry-pull [-a ARCH] [-c DIR] [-j N] [--verify] [--] URI\n"
@@ -51,21 +51,6 @@ struct args {
 	unsigned jobs;
 	int verify;
 };
-
-/* The cache directory: -c, else $ENROOT_CACHE_PATH, else the XDG default. */
-static char *cache_dir(const char *opt)
-{
-	const char *e = getenv("ENROOT_CACHE_PATH"), *x = getenv("XDG_CACHE_HOME");
-	const char *h = getenv("HOME");
-
-	if (opt)
-		return xstrdup(opt);
-	if (e && *e)
-		return xstrdup(e);
-	if (x && *x)
-		return xasprintf("%s/enroot", x);
-	return xasprintf("%s/.cache/enroot", h && *h ? h : "/");
-}
 
 static void parse_args(int argc, char **argv, struct args *a)
 {
@@ -135,10 +120,12 @@ int registry_pull_main(int argc, char **argv)
 		    a.uri);
 	if (imageref_platform(a.arch, &platform) < 0)
 		die("Unsupported architecture: %s", a.arch ? a.arch : "(uname)");
-	creds = digest_credentials_path();
+	creds = config_credentials_path();
 	if (!creds || imageref_default_user(&ref, creds) < 0)
 		die("failed to read: %s:", creds ? creds : ".credentials");
-	dir = cache_dir(a.cache);
+	dir = a.cache ? xstrdup(a.cache) : config_path("ENROOT_CACHE_PATH");
+	if (!dir)
+		die("failed to allocate memory:");
 	if (blobcache_open(&c, dir) < 0)
 		die("failed to open cache: %s:", dir);
 	if (registry_open(&r, &ref, &platform, creds) < 0 || registry_resolve(&r, &img) < 0)
@@ -149,7 +136,7 @@ int registry_pull_main(int argc, char **argv)
 	if (a.verify)
 		verify_all(&c, &img);
 	print_blobs(&c, &img);
-	registry_image_free(&img);
+	manifest_image_free(&img);
 	registry_close(&r);
 	blobcache_close(&c);
 	imageref_free(&ref);

@@ -13,15 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "applet.h"
-#include "buf.h"
-#include "caps.h"
-#include "environ.h"
-#include "login.h"
-#include "msg.h"
-#include "opt.h"
-#include "pivot.h"
-#include "xwrap.h"
+#include "base/applet.h"
+#include "base/buf.h"
+#include "base/environ.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "base/xwrap.h"
+#include "runtime/caps.h"
+#include "runtime/login.h"
+#include "runtime/pivot.h"
 
 static const char usage[] =
     "usage: switchroot [--norc] [--login] [--rcfile FILE] [--envfile FILE] [--workdir DIR] [--]\n"

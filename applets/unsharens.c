@@ -14,15 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "applet.h"
-#include "environ.h"
-#include "msg.h"
-#include "nsjoin.h"
-#include "nswait.h"
-#include "opt.h"
-#include "seccomp.h"
-#include "userns.h"
-#include "xwrap.h"
+#include "base/applet.h"
+#include "base/environ.h"
+#include "base/msg.h"
+#include "base/opt.h"
+#include "base/xwrap.h"
+#include "runtime/nsjoin.h"
+#include "runtime/nswait.h"
+#include "runtime/seccomp.h"
+#include "runtime/userns.h"
 
 static const char usage[] =
     "usage: unsharens [--target PID] [--user] [--mount] [--pid] [--net] [--ipc] [--uts]\n"

@@ -5,7 +5,7 @@ set -eu
 
 # Build: compiler, pkg-config and the four libraries (libcurl, yajl, libarchive, libcap).
 BUILD="build-essential pkg-config libcurl4-openssl-dev libyajl-dev libarchive-dev libcap-dev"
-# The one-pass squashfs writer (lib/sqfscomp.c) compresses with lzo1x_1, zlib and zstd, loaded
+# The one-pass squashfs writer (lib/image/sqfscomp.c) compresses with lzo1x_1, zlib and zstd, loaded
 # with dlopen: only their headers are needed to build (zlib1g-dev and libzstd-dev come with
 # libarchive-dev; liblzo2-dev is for lzo, the default ENROOT_SQUASH_OPTIONS compressor).
 BUILD="$BUILD liblzo2-dev zlib1g-dev libzstd-dev"

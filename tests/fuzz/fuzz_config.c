@@ -1,10 +1,10 @@
-/* Fuzz lib/config.c's line parsing: splitting, key filter, shell detection and the plain
+/* Fuzz lib/base/config.c's line parsing: splitting, key filter, shell detection and the plain
  * value collapse must never crash, and a plain value never grows when collapsed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "base/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

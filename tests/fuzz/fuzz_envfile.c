@@ -1,10 +1,10 @@
-/* Fuzz lib/envfile.c: substitution, formatting and merging must never crash or leak, and
+/* Fuzz lib/base/envfile.c: substitution, formatting and merging must never crash or leak, and
  * formatting its own output must be a fixed point for lines without quotes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "envfile.h"
+#include "base/envfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* fuzz_envsubst: ${NAME} substitution as env-subst applies it (lib/envfile.c, envfile_subst).
+/* fuzz_envsubst: ${NAME} substitution as env-subst applies it (lib/base/envfile.c, envfile_subst).
  * Besides memory errors it checks what substitution promises: text without "${" passes
  * unchanged, substituted values are never rescanned (so the output is bounded by the input
  * times the longest value), and every line formats without error afterwards. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envfile.h"
+#include "base/envfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imgconfig.h"
+#include "image/imgconfig.h"
 
 /* Every line before the "mkdir -p" line is a comment or blank. */
 static void check_comments(const char *rc)

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "layer.h"
-#include "safepath.h"
+#include "base/safepath.h"
+#include "image/layer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "registry/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,15 +15,15 @@ static void one(const uint8_t *data, size_t size, const struct imageref_platform
 	int k =
 	    manifest_parse((const char *)data, size, NULL, p, "U", &img, next, why, sizeof(why));
 
-	if (k == MANIFEST_INDEX && !registry_digest_valid(next))
+	if (k == MANIFEST_INDEX && !manifest_digest_valid(next))
 		abort();
 	if (k == MANIFEST_IMAGE) {
-		if (!img.nlayers || !registry_digest_valid(img.config.digest))
+		if (!img.nlayers || !manifest_digest_valid(img.config.digest))
 			abort();
 		for (size_t i = 0; i < img.nlayers; i++)
-			if (!registry_digest_valid(img.layers[i].digest))
+			if (!manifest_digest_valid(img.layers[i].digest))
 				abort();
-		registry_image_free(&img);
+		manifest_image_free(&img);
 	}
 }
 

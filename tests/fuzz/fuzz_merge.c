@@ -1,14 +1,14 @@
-/* fuzz_merge: feed the input as an uncompressed tar to the one-pass merge (lib/merge.h) twice,
- * as the upper and the lower layer of one image, written by lib/sqfs.h into a memfd: no crash,
- * no leak, no fd left open, and a finished image starts with the squashfs magic. */
+/* fuzz_merge: feed the input as an uncompressed tar to the one-pass merge (lib/image/merge.h)
+ * twice, as the upper and the lower layer of one image, written by lib/image/sqfs.h into a memfd:
+ * no crash, no leak, no fd left open, and a finished image starts with the squashfs magic. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "merge.h"
-#include "sqfs.h"
+#include "image/merge.h"
+#include "image/sqfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,10 @@
-/* Fuzz lib/netrc.c's parsers (never the evaluation: that would run a shell on the input).
+/* Fuzz lib/registry/netrc.c's parsers (never the evaluation: that would run a shell on the input).
  * The first line of the input names the host to look up, the rest is the netrc text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "netrc.h"
+#include "registry/netrc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

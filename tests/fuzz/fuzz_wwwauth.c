@@ -1,10 +1,10 @@
-/* Fuzz lib/wwwauth.c: the challenge comes from a remote server, so any bytes must parse or
+/* Fuzz lib/registry/wwwauth.c: the challenge comes from a remote server, so any bytes must parse or
  * fail cleanly, and a Bearer result always has a realm. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "wwwauth.h"
+#include "registry/wwwauth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
-/* Unit tests for lib/config.c: line splitting, allowed keys, false words, plain values. */
+/* Unit tests for lib/base/config.c: line splitting, allowed keys, false words, plain values. */
 #include <stdlib.h>
 
-#include "config.h"
+#include "base/config.h"
 #include "unit.h"
 
 static int split(const char *line, const char *key, const char *value)

@@ -1,7 +1,7 @@
-/* Unit tests for lib/envfile.c: substitution, formatting and merging (spec §8.4). */
+/* Unit tests for lib/base/envfile.c: substitution, formatting and merging (spec §8.4). */
 #include <stdlib.h>
 
-#include "envfile.h"
+#include "base/envfile.h"
 #include "unit.h"
 
 static struct buf out;

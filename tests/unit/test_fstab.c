@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 
-#include "fstab.h"
+#include "runtime/fstab.h"
 #include "unit.h"
 
 static struct fstab_entry e;

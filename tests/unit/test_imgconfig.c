@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "imgconfig.h"
+#include "image/imgconfig.h"
 #include "unit.h"
 
 static const char *const vectors[][2] = {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "environ.h"
-#include "logindefs.h"
+#include "base/environ.h"
+#include "runtime/logindefs.h"
 #include "unit.h"
 
 static struct logindefs d = LOGINDEFS_INIT;

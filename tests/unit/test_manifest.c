@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "registry/manifest.h"
 #include "unit.h"
 
 #define H(c)                                                                                       \
@@ -28,7 +28,7 @@ static const char *pick(const char *body, const char *ctype, const struct imager
 	int k = manifest_parse(body, strlen(body), ctype, p, "U", &img, next, why, sizeof(why));
 
 	if (k == MANIFEST_IMAGE) {
-		registry_image_free(&img);
+		manifest_image_free(&img);
 		return "image";
 	}
 	return k == MANIFEST_INDEX ? next : "error";
@@ -110,7 +110,7 @@ static void test_image(void)
 	CHECK(img.layers[0].size == 147);
 	CHECK_STR(img.layers[1].media_type, "application/vnd.oci.image.layer.v1.tar+zstd");
 	CHECK(img.layers[1].size == -1);
-	registry_image_free(&img);
+	manifest_image_free(&img);
 
 	CHECK(parse("{\"config\":{\"digest\":\"" DA "\"},\"layers\":[]}", &img) < 0);
 	CHECK(strstr(why, "Could not parse digest information from U") != NULL);

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mlx.h"
+#include "runtime/mlx.h"
 #include "unit.h"
 
 static char root[64];

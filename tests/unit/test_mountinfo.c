@@ -1,7 +1,7 @@
 /* test_mountinfo: parsing proc_pid_mountinfo(5) lines and finding the mount of a path. */
 #include <errno.h>
 
-#include "mountinfo.h"
+#include "runtime/mountinfo.h"
 #include "unit.h"
 
 static const char sample[] =

@@ -1,9 +1,9 @@
-/* Unit tests for lib/netrc.c: tokens, lookup order, macdef, the first-login rule, and
+/* Unit tests for lib/registry/netrc.c: tokens, lookup order, macdef, the first-login rule, and
  * evaluation through the shell (spec §4.1, §4.3). */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "netrc.h"
+#include "registry/netrc.h"
 #include "unit.h"
 
 static struct netrc_cred c;

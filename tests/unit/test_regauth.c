@@ -1,10 +1,11 @@
-/* Unit tests for the pure parts of lib/regauth.c and lib/base64.c: the token URL, the realm
- * host, and the Basic header (the token request itself is tested in tests/netrc-auth.test). */
+/* Unit tests for the pure parts of lib/registry/regauth.c and lib/base/base64.c: the token URL, the
+ * realm host, and the Basic header (the token request itself is tested in tests/netrc-auth.test).
+ */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "base64.h"
-#include "regauth.h"
+#include "base/base64.h"
+#include "registry/regauth.h"
 #include "unit.h"
 
 static struct buf b;

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "resolve.h"
+#include "runtime/resolve.h"
 #include "unit.h"
 
 static int rootfd;

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layer.h"
-#include "pathset.h"
-#include "safepath.h"
+#include "base/pathset.h"
+#include "base/safepath.h"
+#include "image/layer.h"
 #include "unit.h"
 
 static const char *norm(const char *in)

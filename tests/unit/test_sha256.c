@@ -1,7 +1,7 @@
 /* test_sha256: FIPS 180-4 / NIST vectors, and streaming in odd chunk sizes. */
 #include <stdlib.h>
 
-#include "sha256.h"
+#include "base/sha256.h"
 #include "unit.h"
 
 static const char *hex_of(const char *s, size_t len)

@@ -1,7 +1,7 @@
 /* test_size: byte counts with binary suffixes, and what is not one. */
 #include <errno.h>
 
-#include "size.h"
+#include "base/size.h"
 #include "unit.h"
 
 static int parses(const char *s, unsigned long long want)

@@ -4,7 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "sqfs.h"
+#include "image/sqfs.h"
 #include "unit.h"
 
 static uint64_t le(const unsigned char *p, int n)

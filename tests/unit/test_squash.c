@@ -8,7 +8,7 @@
 
 #include <sys/wait.h>
 
-#include "squash.h"
+#include "image/squash.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/test_squash.XXXXXX";

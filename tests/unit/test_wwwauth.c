@@ -1,8 +1,8 @@
-/* Unit tests for lib/wwwauth.c: the WWW-Authenticate challenge parser (spec §4.3). */
+/* Unit tests for lib/registry/wwwauth.c: the WWW-Authenticate challenge parser (spec §4.3). */
 #include <errno.h>
 
+#include "registry/wwwauth.h"
 #include "unit.h"
-#include "wwwauth.h"
 
 static struct wwwauth w;
 

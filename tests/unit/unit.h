@@ -22,9 +22,10 @@ static int unit_n, unit_failed;
 #define CHECK_STR(got, want)                                                                       \
 	do {                                                                                       \
 		const char *g_ = (got), *w_ = (want);                                              \
-		CHECK(g_ && w_ && !strcmp(g_, w_));                                                \
+		CHECK(g_ &&w_ && !strcmp(g_, w_));                                                 \
 		if (!(g_ && w_ && !strcmp(g_, w_)))                                                \
-			printf("#   got \"%s\", want \"%s\"\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
+			printf("#   got \"%s\", want \"%s\"\n", g_ ? g_ : "(null)",                \
+			       w_ ? w_ : "(null)");                                                \
 	} while (0)
 
 static inline int unit_done(void)

@@ -1,0 +1,40 @@
+/* cmd: the driver's subcommands (`enroot COMMAND`), one file each (applets/enroot/NAME.c),
+ * dispatched by applets/enroot.c. They print diagnostics and return the exit status. The
+ * configuration is loaded before they run (except digest, help and version). */
+#ifndef CMD_H
+#define CMD_H
+
+int cmd_info(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int digest_main(int argc, char **argv);
+
+/* Usage texts, shown by the command's --help and (first line) on usage errors. */
+extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
+    cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[];
+
+/* Helpers shared by the commands (applets/enroot/common.c). */
+/* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
+int cmd_forced(int flag);
+/* Does `unsquashfs -s` accept path (a regular file)? Sets errno (EACCES for an unreadable
+ * file, EINVAL for a file that is not squashfs). */
+int cmd_is_image(const char *path);
+/* Does path start with a squashfs 4.0 superblock? (No process: the start path uses it.) */
+int cmd_is_squashfs(const char *path);
+/* ENROOT_DATA_PATH/NAME, resolved; NULL with errno when it is not a directory. */
+char *cmd_container_path(const char *name);
+/* An output file argument made absolute (its directory resolved); when it exists: die with
+ * "File already exists", or remove it when force is set. */
+char *cmd_output_path(const char *arg, int force);
+/* create's extraction: unsquashfs IMAGE into DIR/.NAME.XXXXXX, restore the modes, make the
+ * tree readable and deletable by its owner, rename it to TARGET. Prints why it failed;
+ * returns the exit status. */
+int cmd_extract(const char *image, const char *dir, const char *name, const char *target);
+
+#endif

@@ -1,0 +1,98 @@
+/* cmd_common: small pieces shared by the driver's subcommands. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/child.h"
+#include "base/config.h"
+#include "base/msg.h"
+#include "base/rmtree.h"
+#include "base/xwrap.h"
+#include "cmd.h"
+
+int cmd_forced(int flag)
+{
+	return flag || config_enabled("ENROOT_FORCE_OVERRIDE");
+}
+
+int cmd_is_image(const char *path)
+{
+	char *argv[] = {"unsquashfs", "-s", (char *)path, NULL};
+	struct stat st;
+	int fd, status;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return 0;
+	}
+	close(fd);
+	status = child_run(argv, -1, CHILD_DEVNULL, 1);
+	if (status != 0) {
+		errno = status == -1 ? errno : EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
+char *cmd_container_path(const char *name)
+{
+	const char *data = getenv("ENROOT_DATA_PATH");
+	char *path = NULL, *real;
+	struct stat st;
+
+	if (!data || asprintf(&path, "%s/%s", data, name) < 0)
+		return NULL;
+	real = realpath(path, NULL);
+	free(path);
+	if (real && (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		free(real);
+		errno = ENOTDIR;
+		return NULL;
+	}
+	return real;
+}
+
+int cmd_is_squashfs(const char *path)
+{
+	unsigned char sb[32];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+
+	if (fd < 0)
+		return 0;
+	/* Superblock: magic "hsqs", then at offset 28 the major version (4). */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, sb, sizeof(sb)) == sizeof(sb))
+		ok = !memcmp(sb, "hsqs", 4) && sb[28] == 4 && sb[29] == 0;
+	close(fd);
+	return ok;
+}
+
+char *cmd_output_path(const char *arg, int force)
+{
+	char *d = xstrdup(arg), *b = xstrdup(arg), *dir, *out, *bad = NULL;
+	struct stat st;
+
+	if (!(dir = realpath(dirname(d), NULL)))
+		die("failed to resolve: %s:", arg);
+	out = xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", basename(b));
+	free(dir);
+	free(d);
+	free(b);
+	if (lstat(out, &st) == 0) {
+		if (!force)
+			die("File already exists: %s", out);
+		if (rmtree(out, &bad) < 0)
+			die("failed to remove: %s:", bad ? bad : out);
+	}
+	return out;
+}

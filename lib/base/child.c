@@ -1,0 +1,71 @@
+/* child: fork+exec+wait for the few external tools the driver runs (bash for config
+ * expansion, unsquashfs). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/child.h"
+
+/* In the child: wire the fds and exec; never returns. */
+static _Noreturn void child_exec(char *const argv[], int in_fd, int out_fd, int quiet)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* The caller always waits: if it is killed, the tool has nobody to work for. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (in_fd >= 0 && dup2(in_fd, 0) < 0)
+		_exit(126);
+	if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+		_exit(126);
+	if (quiet && null >= 0 && dup2(null, 2) < 0)
+		_exit(126);
+	execvp(argv[0], argv);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+int child_run(char *const argv[], int in_fd, struct buf *out, int quiet)
+{
+	int fds[2] = {-1, -1}, status = 0, err = 0;
+	pid_t pid;
+
+	if (out == CHILD_DEVNULL) {
+		fds[1] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	} else if (out && pipe2(fds, O_CLOEXEC) < 0) {
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+	} else if (pid == 0) {
+		child_exec(argv, in_fd, fds[1], quiet);
+	}
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (pid > 0 && out && out != CHILD_DEVNULL && buf_read_fd(out, fds[0], 64 << 20) < 0)
+		err = errno;
+	if (fds[0] >= 0)
+		close(fds[0]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			err = errno;
+			break;
+		}
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return status;
+}
+
+int child_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}

@@ -1,0 +1,46 @@
+/* config: enroot's configuration (spec §2): enroot.conf, its drop-ins, built-in defaults,
+ * normalisation of false words, and the #ENROOT_ directives of config scripts. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+/* The main configuration directory: $ENROOT_SYSCONF_PATH when the environment sets it
+ * (tests point it at the source etc/), else the one compiled in (SYSCONFDIR). */
+const char *config_sysconf_dir(void);
+
+/* Split one configuration line in place: KEY, then VALUE after the first run of blanks or
+ * '=' (trailing blanks dropped). Returns 1 when KEY is one enroot honours, else 0. */
+int config_split(char *line, char **key, char **value);
+/* Does enroot read this key from a configuration file? */
+int config_key_allowed(const char *key);
+/* Is v one of the false words "n no N NO No f false F False FALSE"? */
+int config_false_word(const char *v);
+/* Does VALUE need a shell to expand it (anything beyond plain words)? */
+int config_needs_shell(const char *value);
+/* "a  b\tc" -> "a b c": what `eval echo` does to plain words. Returns a new string. */
+char *config_plain_value(const char *value);
+
+enum config_result { CONFIG_OK = 0, CONFIG_ERRNO = -1, CONFIG_INVALID = -2 };
+
+/* Steps 1-6 of §2.1. On failure *bad names the file or directory at fault. */
+enum config_result config_load(char **bad);
+/* The #ENROOT_ directives of a config script, with overwrite, then normalisation. */
+enum config_result config_directives(const char *path, char **bad);
+/* Unset every ENROOT_* variable holding a false word. */
+void config_normalise(void);
+/* Is the boolean setting NAME enabled (set, non-empty, after normalisation)? */
+int config_enabled(const char *name);
+
+/* $HOME, or the home directory of the caller's passwd entry (pyxis runs us with HOME unset). */
+const char *config_home_dir(void);
+
+/* An ENROOT_*_PATH setting (RUNTIME, CONFIG, CACHE, DATA, TEMP): its value, or the default of
+ * §2.3 (the XDG variable, else the home directory, then "/enroot"; TMPDIR or /tmp for TEMP).
+ * Malloc'ed; NULL with errno (EINVAL for another name). */
+char *config_path(const char *name);
+/* $ENROOT_CONFIG_PATH/.credentials with the same default. Malloc'ed, or NULL. */
+char *config_credentials_path(void);
+/* A positive numeric setting (ENROOT_MAX_CONNECTIONS, ENROOT_MAX_PROCESSORS, ...); DEF when
+ * it is unset, invalid, or 0 ("unlimited"). */
+long config_long(const char *name, long def);
+
+#endif

@@ -1,0 +1,123 @@
+/* json: thin accessors over yajl_tree, the only code that touches yajl. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "base/json.h"
+
+json_t json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	char *copy = malloc(len + 1);
+	char ebuf[256] = "";
+	yajl_val v;
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	/* An embedded NUL would silently truncate the document: reject it. */
+	if (strlen(copy) != len) {
+		free(copy);
+		if (err && errlen)
+			snprintf(err, errlen, "NUL byte in JSON text");
+		errno = EINVAL;
+		return NULL;
+	}
+	v = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
+	free(copy);
+	if (!v) {
+		if (err && errlen) {
+			/* yajl's message spans lines; keep the first for a one-line error. */
+			ebuf[strcspn(ebuf, "\n")] = '\0';
+			snprintf(err, errlen, "%s", *ebuf ? ebuf : "invalid JSON");
+		}
+		errno = EINVAL;
+		return NULL;
+	}
+	return v;
+}
+
+void json_free(json_t root)
+{
+	if (root)
+		yajl_tree_free(root);
+}
+
+json_t json_get(json_t obj, const char *key)
+{
+	if (!obj || !YAJL_IS_OBJECT(obj))
+		return NULL;
+	/* The last duplicate key wins, as in most JSON readers. */
+	for (size_t i = obj->u.object.len; i-- > 0;)
+		if (!strcmp(obj->u.object.keys[i], key))
+			return obj->u.object.values[i];
+	return NULL;
+}
+
+json_t json_path(json_t v, ...)
+{
+	va_list ap;
+	const char *key;
+
+	va_start(ap, v);
+	while (v && (key = va_arg(ap, const char *)))
+		v = json_get(v, key);
+	va_end(ap);
+	return v;
+}
+
+const char *json_string(json_t v)
+{
+	return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+int json_integer(json_t v, long long *out)
+{
+	if (!v || !YAJL_IS_INTEGER(v))
+		return -1;
+	*out = v->u.number.i;
+	return 0;
+}
+
+int json_is_object(json_t v)
+{
+	return v && YAJL_IS_OBJECT(v);
+}
+
+int json_is_array(json_t v)
+{
+	return v && YAJL_IS_ARRAY(v);
+}
+
+int json_is_true(json_t v)
+{
+	return v && YAJL_IS_TRUE(v);
+}
+
+size_t json_array_len(json_t v)
+{
+	return json_is_array(v) ? v->u.array.len : 0;
+}
+
+json_t json_array_at(json_t v, size_t i)
+{
+	return i < json_array_len(v) ? v->u.array.values[i] : NULL;
+}
+
+size_t json_object_len(json_t v)
+{
+	return json_is_object(v) ? v->u.object.len : 0;
+}
+
+const char *json_object_key(json_t v, size_t i)
+{
+	return i < json_object_len(v) ? v->u.object.keys[i] : NULL;
+}
+
+json_t json_object_value(json_t v, size_t i)
+{
+	return i < json_object_len(v) ? v->u.object.values[i] : NULL;
+}

@@ -1,0 +1,44 @@
+/* imgconfig: an image configuration (OCI/Docker config JSON, or `docker inspect` output with
+ * the top-level keys lower-cased) turned into the files enroot puts in every image: /etc/rc,
+ * /etc/rc.local, /etc/fstab and /etc/environment (spec §4.7).
+ *
+ * Rendering is pure (text in memory, for tests and the fuzzer); writing places the files and
+ * the WorkingDir and Volume directories into a rootfs, confined to it (openat2
+ * RESOLVE_IN_ROOT), replacing what the image had at those four paths. */
+#ifndef IMGCONFIG_H
+#define IMGCONFIG_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+
+struct imgconfig {
+	struct buf rc;		/* /etc/rc */
+	struct buf rclocal;	/* /etc/rc.local */
+	struct buf fstab;	/* /etc/fstab */
+	struct buf environment; /* /etc/environment */
+	char *workdir;		/* WorkingDir, "/" when unset */
+	char **volumes;		/* .config.Volumes keys, sorted, NULL-terminated */
+	char *arch;		/* .architecture (or .Architecture), NULL when absent */
+};
+
+/* Render everything from CFG; URI is recorded in /etc/rc as the provenance.  Returns 0, or -1
+ * with errno ENOMEM (IC is then freed). */
+int imgconfig_render(json_t cfg, const char *uri, struct imgconfig *ic);
+void imgconfig_free(struct imgconfig *ic);
+
+/* Append WORD to B quoted as bash's ${WORD@Q} does in a UTF-8 locale: '' for the empty word,
+ * 'WORD' with ' written '\'' (a lone ' is \'), or $'...' with C escapes when WORD holds a
+ * non-printable character or invalid UTF-8.  -1 with ENOMEM. */
+int imgconfig_quote(struct buf *b, const char *word);
+
+/* Append S fstab-escaped (\040 space, \011 tab, \012 newline, \134 backslash). */
+int imgconfig_fstab_escape(struct buf *b, const char *s);
+
+/* Write the files, the WorkingDir and missing Volume directories (mode 0755, so that the
+ * volume bind at start gives a usable directory) into the tree under ROOT_FD.  Returns 0, or
+ * -1 with errno set and BAD (BADLEN bytes) naming the path at fault. */
+int imgconfig_write(int root_fd, const struct imgconfig *ic, char *bad, size_t badlen);
+
+#endif

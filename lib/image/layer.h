@@ -1,0 +1,74 @@
+/* layer: apply one OCI/Docker image layer (tar, tar+gzip, tar+zstd) onto a directory tree,
+ * unprivileged and confined to that tree (spec §4.6, §6.4; PITFALLS.md §3.1, §3.2).
+ *
+ * Layers are applied bottom-up onto the same directory: a whiteout `.wh.NAME` removes what lower
+ * layers left at NAME, `.wh..wh..opq` removes everything lower layers left in its directory but
+ * keeps this layer's entries (before or after the marker).  No mknod, no overlay xattrs, no
+ * capabilities: it works on any filesystem.  libarchive is loaded with dlopen on first use.
+ *
+ * Path rules: names are normalized lexically (leading "/" and "./" stripped, ".." resolved);
+ * a name that climbs above the root is skipped.  Intermediate components are resolved with
+ * openat2(RESOLVE_IN_ROOT): a symlink there (from a lower layer or earlier in this one) is
+ * followed as the container would see it, so `lib -> usr/lib` then `lib/x` lands in usr/lib,
+ * but it can never lead outside the root.  The final component is never followed.  Whiteouts
+ * are matched against this layer's entries by name as written in the layer, so a whiteout
+ * reached through a symlinked directory may remove what this layer wrote under the target's
+ * own name: only inside the root, and only for layers that mix the two spellings. */
+#ifndef LAYER_H
+#define LAYER_H
+
+#include <limits.h>
+
+enum layer_compression { LAYER_AUTO, LAYER_TAR, LAYER_GZIP, LAYER_ZSTD };
+
+/* What a layer unpacked on its own tells its later merge (struct layer_opts.record). */
+enum layer_record {
+	LAYER_REC_WHITEOUT, /* PATH: the name `.wh.NAME` hides, e.g. "a/b" for "a/.wh.b" */
+	LAYER_REC_OPAQUE,   /* PATH: the directory holding `.wh..wh..opq` ("" for the root) */
+	LAYER_REC_DIR,	    /* PATH: a directory the layer names itself (not just a parent) */
+	LAYER_REC_HARDLINK, /* PATH: a hard link to TARGET, which is not in this layer's tree */
+};
+
+struct layer_opts {
+	enum layer_compression compression; /* LAYER_AUTO: by magic bytes */
+	unsigned long long max_size;	    /* limit of the uncompressed tar stream; 0: none */
+	int keep_whiteouts; /* extract whiteouts as the plain files they are, for a later merge */
+	/* Told about every skipped or ignored entry (PATH as in the archive); may be NULL. */
+	void (*warn)(void *ctx, const char *path, const char *reason);
+	void *ctx;
+	/* For a layer unpacked into its own directory and merged later (lib/image/overlaydir.h):
+	 * when set, whiteouts and opaque markers are neither applied nor extracted but told here
+	 * (no parent directory is made for them), as are the layer's own directory entries and hard
+	 * links to targets outside its tree (instead of skipping them).  Paths are normalized.
+	 * Returning -1 (errno set) fails the layer. */
+	int (*record)(void *ctx, enum layer_record what, const char *path, const char *target);
+	void *record_ctx;
+};
+
+struct layer_stats {
+	unsigned long long entries;    /* archive entries read */
+	unsigned long long bytes;      /* file data written */
+	unsigned long long whiteouts;  /* .wh.NAME applied (including ones matching nothing) */
+	unsigned long long opaques;    /* .wh..wh..opq applied */
+	unsigned long long devices;    /* character and block devices skipped */
+	unsigned long long wh_ignored; /* bare .wh. and other .wh..wh.* names ignored */
+	unsigned long long skipped;    /* all skipped entries (devices, sockets, escapes, ...) */
+};
+
+struct layer_error {
+	char msg[PATH_MAX + 256]; /* "failed to VERB: PATH: reason", ready to print */
+};
+
+/* Map an OCI or Docker layer media type to a compression; -1 when it is not a layer type. */
+int layer_media_type(const char *media_type);
+
+/* Read the layer from IN_FD (a file or a pipe) and apply it onto the tree under ROOT_FD (any
+ * directory fd, O_PATH is fine).  ST (zeroed here) gets counts.  Returns 0, or -1 with errno
+ * set and ERR->msg filled in; the tree then holds part of the layer and IN_FD is not drained.
+ * Safe to call from several threads at once on different trees.  Skipped entries (device
+ * nodes, sockets, names leaving the root, bad hard links, unsupported whiteouts, names over
+ * PATH_MAX) are reported through O->warn and counted, and do not fail the layer. */
+int layer_apply(int in_fd, int root_fd, const struct layer_opts *o, struct layer_stats *st,
+		struct layer_error *err);
+
+#endif

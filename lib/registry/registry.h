@@ -1,0 +1,50 @@
+/* registry: the client side of the OCI distribution API for one image reference (spec §4.3
+ * authentication, §4.4 manifest resolution, §4.5 blob URLs, §4.9 digest; PITFALLS §3.3).
+ *
+ * Every failure returns -1 with errno set and a one-line message in r->why (never holding
+ * credentials or tokens), ready for msg_error("%s", r->why). */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <stddef.h>
+
+#include "registry/imageref.h"
+#include "registry/manifest.h"
+
+struct registry {
+	const struct imageref *ref;	   /* borrowed */
+	struct imageref_platform platform; /* what an index is matched against */
+	char *base;			   /* "<scheme>://<registry>/v2/<image>" */
+	char *auth;			   /* "Authorization: ..." line after registry_login */
+	const char *credentials;	   /* netrc file for USER's password (may not exist) */
+	int logged_in;
+	char why[512];
+};
+
+/* Prepare a client for ref (borrowed; ref->user already defaulted by the caller).  platform
+ * is the index selector (imageref_platform); credentials the .credentials path or NULL. */
+int registry_open(struct registry *r, const struct imageref *ref,
+		  const struct imageref_platform *platform, const char *credentials);
+void registry_close(struct registry *r);
+
+/* §4.3: probe the manifest URL (with the manifest Accept types); when the registry
+ * challenges, answer it (netrc credentials for USER, Bearer token or Basic) and keep the
+ * Authorization header for every later request.  Called by the functions below on first use. */
+int registry_login(struct registry *r);
+
+/* Resolve the reference to one image manifest: indexes matched on os, architecture and
+ * variant (attestations skipped, nesting bounded), digests verified when pulling by digest,
+ * bodies bounded.  Fill img (free with registry_image_free). */
+int registry_resolve(struct registry *r, struct registry_image *img);
+
+/* §4.9: resolve like registry_resolve, then HEAD the platform manifest and set digest to its
+ * Docker-Content-Digest (or, when the registry sends none, the sha256 of its body). */
+int registry_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN]);
+
+/* GET the blob digest ("sha256:<hex>") into sink; reset rewinds the sink for a retry (see
+ * http.h).  The body is not verified here: the sink hashes it (blobcache does). */
+int registry_get_blob(struct registry *r, const char *digest,
+		      int (*sink)(void *ctx, const void *data, size_t len), int (*reset)(void *ctx),
+		      void *ctx);
+
+#endif
