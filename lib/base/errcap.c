@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/errcap.h"
+#include "base/io.h"
 
 /* Only the start of a long text is looked at and replayed. */
 #define ERRCAP_MAX 65536
@@ -54,15 +55,5 @@ void errcap_replay(int fd, int to)
 {
 	char buf[ERRCAP_MAX];
 	size_t n = fd < 0 ? 0 : errcap_read(fd, buf);
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(to, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		p += w;
-		n -= (size_t)w;
-	}
+	(void)io_write_all(to, buf, n);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "base/msg.h"
 #include "base/xwrap.h"
 
@@ -73,17 +74,8 @@ void xclose(int fd)
 
 void xwrite_all(int fd, const void *buf, size_t len, const char *what)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die("failed to write: %s:", what);
-		p += n;
-		len -= (size_t)n;
-	}
+	if (io_write_all(fd, buf, len) < 0)
+		die("failed to write: %s:", what);
 }
 
 void xsetenv(const char *name, const char *value)

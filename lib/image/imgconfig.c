@@ -12,6 +12,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "base/io.h"
 #include "base/safepath.h"
 #include "image/imgconfig.h"
 
@@ -452,13 +453,7 @@ static int put_file(int dir, const char *name, const struct buf *b)
 	fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	for (size_t off = 0; !rc && off < b->len;) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-
-		if (n < 0 && errno != EINTR)
-			rc = -1;
-		off += n > 0 ? (size_t)n : 0;
-	}
+	rc = io_write_all(fd, b->data, b->len);
 	if (!rc)
 		rc = fchmod(fd, 0644);
 	if (close(fd) < 0)

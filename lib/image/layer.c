@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/dl.h"
+#include "base/io.h"
 #include "base/pathset.h"
 #include "base/safepath.h"
 #include "image/layer.h"
@@ -351,13 +352,8 @@ static int copy_data(struct ctx *c, int fd, off_t *end)
 	while ((r = ar.data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		if (over_limit(c) < 0)
 			return -1;
-		for (size_t done = 0; done < len;) {
-			ssize_t w = pwrite(fd, (const char *)buf + done, len - done,
-					   (off_t)off + (off_t)done);
-			if (w < 0)
-				return fail(c, "failed to write: %s:", c->path);
-			done += (size_t)w;
-		}
+		if (io_pwrite_all(fd, buf, len, (off_t)off) < 0)
+			return fail(c, "failed to write: %s:", c->path);
 		c->st->bytes += len;
 		if (len && (off_t)off + (off_t)len > *end)
 			*end = (off_t)off + (off_t)len;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "image/sqfs.h"
 #include "image/sqfsmeta.h"
 #include "image/squash.h"
@@ -357,15 +358,8 @@ int sqfs_link(struct sqfs_inode *dir, const char *name, struct sqfs_inode *child
 /* Write out the buffered bytes. */
 static int wflush(struct sqfs *w)
 {
-	for (size_t off = 0; off < w->wlen;) {
-		ssize_t n = write(w->fd, w->wbuf + off, w->wlen - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		off += (size_t)n;
-	}
+	if (io_write_all(w->fd, w->wbuf, w->wlen) < 0)
+		return -1;
 	w->wlen = 0;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "base/sha256.h"
 #include "base/why.h"
 #include "registry/blobcache.h"
@@ -184,16 +185,7 @@ static int writer_sink(void *ctx, const void *data, size_t len)
 	}
 	sha256_update(&w->hash, data, len);
 	w->written += (long long)len;
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_write_all(w->fd, p, len);
 }
 
 static int writer_reset(void *ctx)

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "registry/netrc.h"
 
 struct lexer {
@@ -289,21 +290,6 @@ static void child_fd(int fd, int want)
 		_exit(127);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Put the whole script into a new pipe before any shell exists, so a shell that dies early
  * cannot hit us with SIGPIPE and nothing can block: returns the read end, or -1 (E2BIG when
  * the script does not fit in the pipe). */
@@ -314,8 +300,8 @@ static int script_pipe(const char *expr, size_t len)
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
-	if (write_all(p[1], prologue, sizeof(prologue) - 1) < 0 || write_all(p[1], expr, len) < 0 ||
-	    write_all(p[1], "\n", 1) < 0) {
+	if (io_write_all(p[1], prologue, sizeof(prologue) - 1) < 0 ||
+	    io_write_all(p[1], expr, len) < 0 || io_write_all(p[1], "\n", 1) < 0) {
 		if (errno == EAGAIN)
 			errno = E2BIG;
 		close(p[0]);

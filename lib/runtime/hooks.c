@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/child.h"
 #include "base/config.h"
+#include "base/io.h"
 #include "runtime/hooks.h"
 #include "runtime/mlx.h"
 #include "runtime/mounts.h"
@@ -140,17 +141,13 @@ static int root_mkdirs(const char *rel, mode_t mode)
 static int root_write(const char *rel, const char *text, size_t len, int append, mode_t mode)
 {
 	int fd = root_open(rel, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), mode);
-	ssize_t n = 0;
 
 	if (fd < 0)
 		return -1;
-	for (size_t off = 0; off < len; off += (size_t)n)
-		if ((n = write(fd, text + off, len - off)) < 0)
-			break;
-	int err = errno;
+	int rc = io_write_all(fd, text, len), err = errno;
 	close(fd);
 	errno = err;
-	return n < 0 ? -1 : 0;
+	return rc;
 }
 
 /* Append text to the file named by the environment variable var (ENROOT_MOUNTS/ENVIRON). */
@@ -158,15 +155,13 @@ static int append_to(const char *var, const char *text, size_t len)
 {
 	const char *path = getenv(var);
 	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
-	ssize_t n = 0;
 
 	if (fd < 0)
 		return fail("failed to open: %s:", path ? path : var);
-	for (size_t off = 0; off < len; off += (size_t)n)
-		if ((n = write(fd, text + off, len - off)) < 0)
-			break;
+	int rc = io_write_all(fd, text, len), err = errno;
 	close(fd);
-	return n < 0 ? fail("failed to write: %s:", path) : 0;
+	errno = err;
+	return rc < 0 ? fail("failed to write: %s:", path) : 0;
 }
 
 /* Append path to b with the fstab escapes. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "runtime/login.h"
 
 /* A record of a colon-separated database: the line and up to 7 fields pointing into it. */
@@ -410,23 +411,14 @@ void login_motd(const struct login *l, int fd)
 int login_rc_memfd(const void *data, size_t len)
 {
 	int fd = memfd_create("rc", 0), saved;
-	const char *p = data;
 
 	if (fd < 0)
 		return -1;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			saved = n ? errno : EIO;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (io_write_all(fd, data, len) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
 	}
 	return fd;
 }
