@@ -32,6 +32,7 @@
 #include "image/squash.h"
 #include "registry/blobcache.h"
 #include "registry/imageref.h"
+#include "registry/pull.h"
 #include "registry/registry.h"
 #include "import.h"
 
@@ -194,7 +195,7 @@ static void *fetch_thread(void *arg)
  * more than there are layers); dies when none can be started. */
 static void fetch_start(struct fetcher *f)
 {
-	long max = config_long("ENROOT_MAX_CONNECTIONS", 10);
+	long max = pull_max_connections(); /* 0: one per layer */
 	size_t n = f->img->nlayers;
 
 	f->tids = calloc(n ? n : 1, sizeof(pthread_t));
@@ -446,7 +447,7 @@ static int fetch_and_apply(struct fetcher *f, int root_fd, int scratch_fd)
 {
 	size_t n = f->img->nlayers;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	long procs = config_long("ENROOT_MAX_PROCESSORS", cpus > 0 ? cpus : 1);
+	long procs = config_long("ENROOT_MAX_PROCESSORS", cpus > 0 ? cpus : 1, 1);
 	int rc = 0;
 
 	fetch_start(f);
@@ -1096,7 +1097,8 @@ static int import_worker(void *arg)
 	struct import_ctx *c = arg;
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	struct squash_opts o = {getenv("ENROOT_SQUASH_OPTIONS"),
-				config_long("ENROOT_MAX_PROCESSORS", 0), epoch, c->job.tty, NULL};
+				config_long("ENROOT_MAX_PROCESSORS", 0, 1), epoch, c->job.tty,
+				NULL};
 	char why[PATH_MAX + 128];
 	int status, rc;
 

@@ -36,21 +36,6 @@ struct load_ctx {
 	int force;
 };
 
-/* Is ENROOT_FORCE_OVERRIDE set to something that is not a false word (spec §2.2)? */
-static int force_env(void)
-{
-	static const char *const no[] = {"n", "no",    "N", "NO",    "No",
-					 "f", "false", "F", "False", "FALSE"};
-	const char *v = getenv("ENROOT_FORCE_OVERRIDE");
-
-	if (!v || !*v)
-		return 0;
-	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (!strcmp(v, no[i]))
-			return 0;
-	return 1;
-}
-
 /* Put the finished tree in place: never over another one, unless forced, and then by an
  * atomic exchange (the old tree ends up in the scratch directory, removed with it). */
 static int publish(struct load_ctx *c)
@@ -131,7 +116,7 @@ int load_main(int argc, char **argv)
 	uri = load_args(argc, argv, &arch, &given, &c.force);
 	if (strncmp(uri, "docker://", 9))
 		die("Invalid image reference: %s", uri);
-	c.force |= force_env();
+	c.force |= config_enabled("ENROOT_FORCE_OVERRIDE");
 	name = load_name(uri, given);
 	if (!(data = config_path("ENROOT_DATA_PATH")))
 		die("out of memory");

@@ -382,7 +382,7 @@ char *config_credentials_path(void)
 	return r;
 }
 
-long config_long(const char *name, long def)
+long config_long(const char *name, long def, long min)
 {
 	const char *v = getenv(name);
 	char *end;
@@ -392,7 +392,7 @@ long config_long(const char *name, long def)
 		return def;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	return errno || *end || n <= 0 ? def : n;
+	return errno || end == v || *end || n < min ? def : n;
 }
 
 static void set_paths(void)

@@ -27,7 +27,9 @@ enum config_result config_load(char **bad);
 enum config_result config_directives(const char *path, char **bad);
 /* Unset every ENROOT_* variable holding a false word. */
 void config_normalise(void);
-/* Is the boolean setting NAME enabled (set, non-empty, after normalisation)? */
+/* Is the boolean setting NAME enabled (spec §2.2: set, non-empty, not a false word)?  The
+ * same answer before and after config_normalise, so applets run without the driver's
+ * configuration load can use it. */
 int config_enabled(const char *name);
 
 /* $HOME, or the home directory of the caller's passwd entry (pyxis runs us with HOME unset). */
@@ -39,8 +41,9 @@ const char *config_home_dir(void);
 char *config_path(const char *name);
 /* $ENROOT_CONFIG_PATH/.credentials with the same default. Malloc'ed, or NULL. */
 char *config_credentials_path(void);
-/* A positive numeric setting (ENROOT_MAX_CONNECTIONS, ENROOT_MAX_PROCESSORS, ...); DEF when
- * it is unset, invalid, or 0 ("unlimited"). */
-long config_long(const char *name, long def);
+/* A numeric setting (ENROOT_MAX_CONNECTIONS, ENROOT_TRANSFER_TIMEOUT, ...): DEF when it is
+ * unset, not a decimal number, or below MIN (1 for settings where 0 means "unlimited" and the
+ * caller's DEF stands for that). */
+long config_long(const char *name, long def, long min);
 
 #endif

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/config.h"
 #include "base/dl.h"
 #include "base/msg.h"
 #include "base/version.h"
@@ -65,40 +66,9 @@ static int load_curl(void)
 	return curl_loaded;
 }
 
-/* enroot's boolean rule (spec §2.2): set, non-empty and not one of the false words. */
-static int env_true(const char *name)
-{
-	static const char *const no[] = {"n", "no",    "N", "NO",    "No",
-					 "f", "false", "F", "False", "FALSE"};
-	const char *v = getenv(name);
-
-	if (!v || !*v)
-		return 0;
-	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (!strcmp(v, no[i]))
-			return 0;
-	return 1;
-}
-
-/* A non-negative integer setting, or def when unset, empty or malformed. */
-static long env_long(const char *name, long def)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || n < 0)
-		return def;
-	return n;
-}
-
 int http_allow_http(void)
 {
-	return env_true("ENROOT_ALLOW_HTTP");
+	return config_enabled("ENROOT_ALLOW_HTTP");
 }
 
 const char *http_scheme(void)
@@ -312,8 +282,8 @@ static void set_options(CURL *h, struct xfer *x, const char *url, int keep_auth,
 		    h, CURLOPT_PROTOCOLS,
 		    (long)(CURLPROTO_HTTPS | (http_allow_http() ? CURLPROTO_HTTP : 0)));
 	curl.easy_setopt(h, CURLOPT_USERAGENT, "enroot/" ENROOT_VERSION);
-	curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, env_long("ENROOT_CONNECT_TIMEOUT", 30));
-	curl.easy_setopt(h, CURLOPT_TIMEOUT, env_long("ENROOT_TRANSFER_TIMEOUT", 0));
+	curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, config_long("ENROOT_CONNECT_TIMEOUT", 30, 0));
+	curl.easy_setopt(h, CURLOPT_TIMEOUT, config_long("ENROOT_TRANSFER_TIMEOUT", 0, 0));
 	if (!ca || !*ca)
 		ca = getenv("SSL_CERT_FILE");
 	if (ca && *ca)
@@ -546,7 +516,7 @@ static void default_reason(struct http_response *resp)
 
 int http_request(const struct http_request *req, struct http_response *resp)
 {
-	long retries = env_long("ENROOT_TRANSFER_RETRIES", HTTP_DEFAULT_RETRIES);
+	long retries = config_long("ENROOT_TRANSFER_RETRIES", HTTP_DEFAULT_RETRIES, 0);
 	CURLcode rc;
 	int r, saved;
 

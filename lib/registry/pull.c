@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/config.h"
 #include "registry/pull.h"
 
 /* What the workers share. */
@@ -93,17 +94,9 @@ static const struct registry_blob **distinct(const struct registry_image *img, s
 
 unsigned pull_max_connections(void)
 {
-	const char *v = getenv("ENROOT_MAX_CONNECTIONS");
-	char *end;
-	unsigned long n;
+	long n = config_long("ENROOT_MAX_CONNECTIONS", 10, 0);
 
-	if (!v || !*v)
-		return 10;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || n > 1024)
-		return 10;
-	return (unsigned)n;
+	return n > 1024 ? 10 : (unsigned)n;
 }
 
 /* Run the pool: the calling thread works too, beside up to max_conn - 1 others. */
