@@ -15,10 +15,10 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-# libcurl and libarchive are dlopen'ed on first use (lib/base/dl.h says why): only their
-# headers are used at build time.
+# libcurl, libarchive and yajl are dlopen'ed on first use (lib/base/dl.h says why): only
+# their headers are used at build time.
 PKGS       := libcurl yajl libarchive libcap
-LINKPKGS   := yajl libcap
+LINKPKGS   := libcap
 
 ifeq ($(DEBUG),1)
 B          := build/debug

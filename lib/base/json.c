@@ -1,4 +1,6 @@
-/* json: thin accessors over yajl_tree, the only code that touches yajl. */
+/* json: thin accessors over yajl_tree, the only code that touches yajl.  yajl is dlopen'ed on
+ * the first parse (lib/base/dl.h): most execs of the multicall binary (the start chain's
+ * applets) never read JSON and so do not map it. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,15 +8,42 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "base/dl.h"
 #include "base/json.h"
+
+static struct {
+	yajl_val (*parse)(const char *, char *, size_t);
+	void (*free)(yajl_val);
+} yj;
+
+/* Load libyajl once; -1 with errno set and a reason in err when it cannot be. */
+static int yajl_load(char *err, size_t errlen)
+{
+	static const char *const sonames[] = {"libyajl.so.2", "libyajl.so", NULL};
+	static const char *const syms[] = {"yajl_tree_parse", "yajl_tree_free"};
+	void *ptrs[2];
+
+	if (yj.parse)
+		return 0;
+	if (dl_load(sonames, syms, ptrs, 2) < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "cannot load libyajl: %s", dl_error());
+		return -1;
+	}
+	*(void **)&yj.free = ptrs[1];
+	*(void **)&yj.parse = ptrs[0];
+	return 0;
+}
 
 json_t json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	char *copy = malloc(len + 1);
 	char ebuf[256] = "";
+	char *copy;
 	yajl_val v;
 
-	if (!copy)
+	if (yajl_load(err, errlen) < 0)
+		return NULL;
+	if (!(copy = malloc(len + 1)))
 		return NULL;
 	memcpy(copy, text, len);
 	copy[len] = '\0';
@@ -26,7 +55,7 @@ json_t json_parse(const char *text, size_t len, char *err, size_t errlen)
 		errno = EINVAL;
 		return NULL;
 	}
-	v = yajl_tree_parse(copy, ebuf, sizeof(ebuf));
+	v = yj.parse(copy, ebuf, sizeof(ebuf));
 	free(copy);
 	if (!v) {
 		if (err && errlen) {
@@ -42,8 +71,8 @@ json_t json_parse(const char *text, size_t len, char *err, size_t errlen)
 
 void json_free(json_t root)
 {
-	if (root)
-		yajl_tree_free(root);
+	if (root && yj.free)
+		yj.free(root);
 }
 
 json_t json_get(json_t obj, const char *key)
