@@ -24,8 +24,8 @@
 #include "runtime/pivot.h"
 
 static const char usage[] =
-    "usage: switchroot [--norc] [--login] [--rcfile FILE] [--envfile FILE] [--workdir DIR] [--]\n"
-    "                  ROOTFS [COMMAND [ARG...]]\n"
+    "usage: switchroot [--norc] [--login] [--rcfile FILE] [--rcfile-optional FILE]\n"
+    "                  [--envfile FILE] [--workdir DIR] [--] ROOTFS [COMMAND [ARG...]]\n"
     "\n"
     "Make ROOTFS (a mount point) the root, drop privileges, then exec the container's shell\n"
     "with /etc/rc and COMMAND. Run it in a mount namespace.\n"
@@ -34,14 +34,22 @@ static const char usage[] =
     "                  container's passwd and login.defs; the shell runs as a login shell\n"
     "  --norc          do not run the rc file\n"
     "  --rcfile FILE   run FILE (read before the pivot) instead of /etc/rc\n"
+    "  --rcfile-optional FILE\n"
+    "                  the same when FILE exists (enroot-hook writes RUNTIME/rc only when\n"
+    "                  the rc is overridden)\n"
     "  --envfile FILE  clear the environment and load NAME=value lines from FILE\n"
     "  --workdir DIR   change into DIR (inside the rootfs) before the exec\n";
 
-enum { O_NORC = 1, O_LOGIN, O_RCFILE, O_ENVFILE, O_WORKDIR };
+enum { O_NORC = 1, O_LOGIN, O_RCFILE, O_RCOPT, O_ENVFILE, O_WORKDIR };
 
 static const struct opt opts[] = {
-    {"norc", 0, 0, O_NORC},	  {"login", 0, 0, O_LOGIN},	{"rcfile", 0, 1, O_RCFILE},
-    {"envfile", 0, 1, O_ENVFILE}, {"workdir", 0, 1, O_WORKDIR}, {NULL, 0, 0, 0},
+    {"norc", 0, 0, O_NORC},
+    {"login", 0, 0, O_LOGIN},
+    {"rcfile", 0, 1, O_RCFILE},
+    {"rcfile-optional", 0, 1, O_RCOPT},
+    {"envfile", 0, 1, O_ENVFILE},
+    {"workdir", 0, 1, O_WORKDIR},
+    {NULL, 0, 0, 0},
 };
 
 /* Parse the options into L; return the path of the rc file, or NULL. */
@@ -57,6 +65,12 @@ static const char *parse(struct optparse *p, struct login *l, const char **envfi
 			l->login = 1;
 		else if (id == O_RCFILE)
 			rcfile = p->arg;
+		else if (id == O_RCOPT && access(p->arg, F_OK) == 0)
+			rcfile = p->arg;
+		else if (id == O_RCOPT && errno != ENOENT)
+			die("failed to access: %s:", p->arg);
+		else if (id == O_RCOPT)
+			continue;
 		else if (id == O_ENVFILE)
 			*envfile = p->arg;
 		else if (id == O_WORKDIR)

@@ -207,5 +207,5 @@ int unsharens_main(int argc, char **argv)
 	else
 		create(&a);
 	tail(&a);
-	xexecvp(argv + p.ind);
+	applet_exec(argv + p.ind);
 }

@@ -18,7 +18,7 @@ RUN="squashfs-tools parallel squashfuse fuse-overlayfs fuse3 passwd util-linux p
 TEST="docker-registry umoci skopeo busybox-static clang libclang-rt-14-dev python3 openssl apache2-utils zstd jq man-db groff-base hyperfine"
 # import's podman:// is tested against real rootless podman (uidmap for its newuidmap);
 # the import benchmark reads peak RSS with GNU time.
-TEST="$TEST podman uidmap time"
+TEST="$TEST podman uidmap time strace"
 # The import benchmark (not make check) builds its Debian image with debootstrap.
 TEST="$TEST debootstrap"
 

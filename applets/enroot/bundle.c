@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/applet.h"
 #include "base/buf.h"
 #include "base/child.h"
 #include "base/config.h"
@@ -187,11 +188,12 @@ static void write_wrapper(const char *dir, const char *loader)
 	free(p);
 }
 
-/* The runtime binary (this one), its loader and libraries, the wrapper and the compat names. */
+/* The runtime binary (this one), its loader and libraries, the wrapper and one link per
+ * applet (the start chain finds its applets on the bundle's PATH: under the loader,
+ * /proc/self/exe is the loader, see applet_exec). */
 static void add_binary(const char *dir)
 {
-	static const char *const names[] = {"enroot-mount", "enroot-nsenter", "enroot-switchroot",
-					    "enroot-hook"};
+	const char *name;
 	char *exe = realpath("/proc/self/exe", NULL), *p, *loader = NULL;
 	char *argv[] = {"ldd", exe, NULL};
 	struct buf out = BUF_INIT;
@@ -210,8 +212,10 @@ static void add_binary(const char *dir)
 	if (!loader)
 		die("failed to find the dynamic loader of: %s", exe);
 	write_wrapper(dir, loader);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		p = xasprintf("%s/bin/%s", dir, names[i]);
+	for (size_t i = 0; (name = applet_name(i)); i++) {
+		if (!strcmp(name, "enroot"))
+			continue;
+		p = xasprintf("%s/bin/%s", dir, name);
 		if (symlink("enroot", p) < 0)
 			die("failed to create symlink: %s:", p);
 		free(p);

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/applet.h"
 #include "base/buf.h"
 #include "base/environ.h"
 #include "base/msg.h"
@@ -127,5 +128,5 @@ int cmd_exec(int argc, char **argv)
 	for (int i = p.ind + 1; i < argc; i++)
 		nargv[k++] = argv[i];
 	free(envs);
-	xexecv("/proc/self/exe", nargv);
+	applet_exec(nargv);
 }

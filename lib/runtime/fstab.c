@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "base/buf.h"
 #include "runtime/fstab.h"
 
 #ifndef MS_LAZYTIME
@@ -85,6 +86,38 @@ static const struct known_opt *find_known(const char *name, size_t len)
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* One field and a blank, with what would split or end it (blanks, newlines, '#', '\\')
+ * as \NNN. */
+static int add_field(struct buf *b, const char *f)
+{
+	int rc = 0;
+
+	for (; *f; f++) {
+		unsigned char c = (unsigned char)*f;
+		if (c == '\\' || c == '#' || c == '\n' || is_blank((char)c))
+			rc |= buf_printf(b, "\\%03o", c);
+		else
+			rc |= buf_addc(b, (char)c);
+	}
+	return rc | buf_addc(b, ' ');
+}
+
+int fstab_add_entry(struct buf *b, const char *source, const char *target, const char *type,
+		    const char *options)
+{
+	size_t len = b->len;
+
+	if (add_field(b, source) | add_field(b, target) | add_field(b, type) |
+	    add_field(b, options) | buf_adds(b, "0 0\n")) {
+		b->len = len;
+		if (b->data)
+			b->data[len] = '\0';
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 void fstab_unescape(char *s)

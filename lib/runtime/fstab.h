@@ -42,6 +42,13 @@ struct fstab_opts {
  * integer, or ENAMETOOLONG for a line longer than FSTAB_LINE_MAX - 1 bytes. */
 int fstab_parse_line(const char *line, size_t len, struct fstab_entry *e);
 
+struct buf;
+/* Append one entry "SOURCE TARGET TYPE OPTIONS 0 0" to b, each field escaped so that it
+ * lexes back to the same string (octal escapes for blanks, newlines, '#' and '\\').
+ * Returns 0, or -1 with errno ENOMEM (b is then as before). */
+int fstab_add_entry(struct buf *b, const char *source, const char *target, const char *type,
+		    const char *options);
+
 /* Decode \NNN (1-3 octal digits, non-zero value up to 0377) and \\ in place. */
 void fstab_unescape(char *s);
 

@@ -1,5 +1,5 @@
-/* hooks: enroot's standard hooks (spec §10) in C, run in-process by `enroot start` when a
- * hooks.d file is exactly our stub, or by the enroot-hook applet when the stub is executed.
+/* hooks: enroot's standard hooks (spec §10) in C, run in-process by enroot-hook's chain mode
+ * when a hooks.d file is exactly our stub, or by `enroot-hook NAME` when the stub is executed.
  * They read ENROOT_ROOTFS, ENROOT_ENVIRON and ENROOT_MOUNTS from the environment. */
 #ifndef HOOKS_H
 #define HOOKS_H
