@@ -20,8 +20,7 @@
 #include "image/layer.h"
 
 static const char usage[] =
-    "usage: layer-unpack [-v] [--media-type TYPE] [--max-size BYTES] [--keep-whiteouts] FILE|- "
-    "DIR\n"
+    "usage: layer-unpack [-v] [--media-type TYPE] [--max-size BYTES] FILE|- DIR\n"
     "\n"
     "Apply the image layer FILE (or standard input with -) onto the tree in DIR: files are\n"
     "created or replaced, .wh.NAME whiteouts remove NAME and .wh..wh..opq empties its\n"
@@ -35,13 +34,12 @@ static const char usage[] =
     "   -m, --max-size BYTES    Fail when the uncompressed layer exceeds BYTES (a K, M, G or T\n"
     "                           suffix multiplies by 1024^1..4; 0: no limit, the default)\n";
 
-enum { OPT_VERBOSE = 1, OPT_MEDIA, OPT_MAX, OPT_KEEP };
+enum { OPT_VERBOSE = 1, OPT_MEDIA, OPT_MAX };
 
 static const struct opt opts[] = {
     {"verbose", 'v', 0, OPT_VERBOSE},
     {"media-type", 't', 1, OPT_MEDIA},
     {"max-size", 'm', 1, OPT_MAX},
-    {"keep-whiteouts", 'k', 0, OPT_KEEP},
     {NULL, 0, 0, 0},
 };
 
@@ -92,8 +90,6 @@ int layer_unpack_main(int argc, char **argv)
 			opt_fail(&p, usage);
 		else if (id == OPT_VERBOSE)
 			verbose = 1;
-		else if (id == OPT_KEEP)
-			o.keep_whiteouts = 1;
 		else if (id == OPT_MAX)
 			o.max_size = parse_size(p.arg);
 		else if ((int)(o.compression = layer_media_type(p.arg)) < 0)

@@ -27,7 +27,6 @@
 #include "image/imgconfig.h"
 #include "image/layer.h"
 #include "image/merge.h"
-#include "image/overlaydir.h"
 #include "image/sqfs.h"
 #include "image/squash.h"
 #include "registry/blobcache.h"
@@ -294,166 +293,14 @@ static int apply_layer(int root_fd, struct blobcache *bc, const struct registry_
 	return rc;
 }
 
-/* Layers unpacked in parallel, each into its own directory (the first one straight into the
- * root), then merged into the root in order by lib/overlaydir (DESIGN.md "How data flows"). */
-struct unpacker {
-	struct fetcher *f;
-	int root_fd, scratch_fd;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	size_t next;
-	int stop;
-	int *state; /* per layer: 0 pending, 1 unpacked, -1 failed (err or the fetcher's why) */
-	int *dir;   /* per layer above the first: its directory */
-	struct overlaydir_layer *rec;
-	struct layer_error *err;
-};
-
-/* Unpack layer I (once in the cache) into its directory, recording what the merge needs. */
-static int unpack_one(struct unpacker *u, size_t i)
-{
-	const struct registry_blob *b = &u->f->img->layers[i];
-	int comp = b->media_type ? layer_media_type(b->media_type) : -1, fd, rc;
-	struct layer_opts o = {
-	    .compression = comp < 0 ? LAYER_AUTO : (enum layer_compression)comp,
-	    .warn = warn_entry,
-	};
-	struct layer_stats st;
-	char name[32];
-
-	if (fetch_wait(u->f, i) < 0)
-		return -1;
-	if (i) {
-		snprintf(name, sizeof(name), "layer.%zu", i);
-		if (mkdirat(u->scratch_fd, name, 0700) < 0 ||
-		    (u->dir[i] = openat(u->scratch_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
-			0) {
-			snprintf(u->err[i].msg, sizeof(u->err[i].msg),
-				 "failed to create directory: %s: %s", name, strerror(errno));
-			return -1;
-		}
-		o.record = overlaydir_record;
-		o.record_ctx = &u->rec[i];
-	}
-	if ((fd = blobcache_open_blob(u->f->bc, b->digest)) < 0) {
-		snprintf(u->err[i].msg, sizeof(u->err[i].msg),
-			 "failed to open: %s in the cache: %s", b->digest, strerror(errno));
-		return -1;
-	}
-	rc = layer_apply(fd, i ? u->dir[i] : u->root_fd, &o, &st, &u->err[i]);
-	close(fd);
-	return rc;
-}
-
-/* An unpack thread: claim the next layer in order, unpack it, report; until none is left. */
-static void *unpack_thread(void *arg)
-{
-	struct unpacker *u = arg;
-
-	for (;;) {
-		size_t i;
-		int rc;
-
-		pthread_mutex_lock(&u->mu);
-		i = u->stop ? u->f->img->nlayers : u->next++;
-		pthread_mutex_unlock(&u->mu);
-		if (i >= u->f->img->nlayers)
-			break;
-		rc = unpack_one(u, i);
-		pthread_mutex_lock(&u->mu);
-		u->state[i] = rc < 0 ? -1 : 1;
-		pthread_cond_broadcast(&u->cv);
-		pthread_mutex_unlock(&u->mu);
-	}
-	return NULL;
-}
-
-/* Wait for layer I to be unpacked and merge it into the root; prints the failure. */
-static int merge_next(struct unpacker *u, size_t i)
-{
-	const struct registry_blob *b = &u->f->img->layers[i];
-	struct layer_error err;
-	char name[32];
-	int st, rc = 0;
-
-	pthread_mutex_lock(&u->mu);
-	while (!(st = u->state[i]))
-		pthread_cond_wait(&u->cv, &u->mu);
-	pthread_mutex_unlock(&u->mu);
-	if (st < 0 && u->err[i].msg[0])
-		msg_error("failed to extract layer %s: %s", b->digest, u->err[i].msg);
-	else if (st < 0)
-		msg_error("%s", u->f->why[i]);
-	if (st < 0)
-		return -1;
-	if (i && overlaydir_merge(u->root_fd, u->dir[i], &u->rec[i], &err) < 0) {
-		msg_error("failed to merge layer %s: %s", b->digest, err.msg);
-		rc = -1;
-	}
-	if (i) {
-		snprintf(name, sizeof(name), "layer.%zu", i);
-		(void)safepath_remove(u->scratch_fd, name); /* what the merge left behind */
-	}
-	return rc;
-}
-
-/* Unpack the layers with up to PROCS threads and merge them in order as they complete. */
-static int unpack_parallel(struct fetcher *f, int root_fd, int scratch_fd, long procs)
-{
-	size_t n = f->img->nlayers, nt = 0;
-	struct unpacker u = {.f = f, .root_fd = root_fd, .scratch_fd = scratch_fd};
-	pthread_t *tids = calloc(n, sizeof(pthread_t));
-	int rc = 0;
-
-	u.state = calloc(n, sizeof(int));
-	u.dir = calloc(n, sizeof(int));
-	u.rec = calloc(n, sizeof(*u.rec));
-	u.err = calloc(n, sizeof(*u.err));
-	if (!tids || !u.state || !u.dir || !u.rec || !u.err)
-		die("out of memory");
-	pthread_mutex_init(&u.mu, NULL);
-	pthread_cond_init(&u.cv, NULL);
-	for (size_t i = 0; i < n; i++)
-		u.dir[i] = -1;
-	while (nt < (size_t)procs && nt < n && !pthread_create(&tids[nt], NULL, unpack_thread, &u))
-		nt++;
-	if (!nt)
-		die("failed to start the unpack threads:");
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = merge_next(&u, i);
-	pthread_mutex_lock(&u.mu);
-	u.stop = 1;
-	pthread_mutex_unlock(&u.mu);
-	for (size_t i = 0; i < nt; i++)
-		pthread_join(tids[i], NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (u.dir[i] >= 0)
-			close(u.dir[i]);
-		overlaydir_layer_free(&u.rec[i]);
-	}
-	pthread_mutex_destroy(&u.mu);
-	pthread_cond_destroy(&u.cv);
-	free(tids);
-	free(u.state);
-	free(u.dir);
-	free(u.rec);
-	free(u.err);
-	return rc;
-}
-
-/* Fetch every layer concurrently and apply them bottom-up: with ENROOT_MAX_PROCESSORS above
- * 1, unpacked in parallel into SCRATCH_FD and merged; with 1, applied onto the root in turn. */
+/* Fetch every layer concurrently and apply them bottom-up onto the root in turn. */
 static int fetch_and_apply(struct fetcher *f, int root_fd, int scratch_fd)
 {
 	size_t n = f->img->nlayers;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	long procs = config_long("ENROOT_MAX_PROCESSORS", cpus > 0 ? cpus : 1, 1);
 	int rc = 0;
 
 	fetch_start(f);
-	if (procs > 1 && n > 1)
-		rc = unpack_parallel(f, root_fd, scratch_fd, procs);
-	for (size_t i = 0; (procs <= 1 || n <= 1) && !rc && i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		if (fetch_wait(f, i) < 0) {
 			msg_error("%s", f->why[i]);
 			rc = -1;

@@ -150,14 +150,6 @@ static int skip(struct ctx *c, const char *reason)
 	return 0;
 }
 
-/* Tell o->record about PATH (see layer_opts); 0 when there is no recorder. */
-static int record(struct ctx *c, enum layer_record what, const char *path, const char *target)
-{
-	if (!c->o->record || c->o->record(c->o->record_ctx, what, path, target) == 0)
-		return 0;
-	return fail(c, "failed to record: %s:", c->raw);
-}
-
 static void drop_cache(struct ctx *c)
 {
 	if (c->cfd >= 0)
@@ -414,7 +406,7 @@ static int defer_dir(struct ctx *c, const char *path)
 	pe->flags |= PATHSET_MODE | PATHSET_TIMES;
 	pe->mode = ar.perm(c->e);
 	entry_times(c, pe->ts);
-	return record(c, LAYER_REC_DIR, path, NULL);
+	return 0;
 }
 
 static int do_dir(struct ctx *c, int pfd)
@@ -498,12 +490,8 @@ static int do_hardlink(struct ctx *c, int pfd, const char *raw_target)
 	safepath_split(target, tdir, &tbase);
 	tfd = safepath_open(c->root, tdir, O_PATH | O_DIRECTORY);
 	if (tfd < 0 || fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode)) {
-		int missing = tfd < 0 || errno == ENOENT || errno == ENOTDIR;
-
 		if (tfd >= 0)
 			close(tfd);
-		if (missing && c->o->record) /* in a lower layer: the merge links it */
-			return record(c, LAYER_REC_HARDLINK, c->path, target);
 		return skip(c, "hard link target missing or a directory");
 	}
 	r = clear_target(c, pfd, 0);
@@ -608,19 +596,6 @@ static int whiteout(struct ctx *c)
 		c->st->wh_ignored++;
 		return skip(c, "unsupported whiteout ignored");
 	}
-	if (c->o->record) {
-		char hidden[PATH_MAX];
-
-		if (opaque) {
-			c->st->opaques++;
-			return record(c, LAYER_REC_OPAQUE, c->dir, NULL);
-		}
-		c->st->whiteouts++;
-		/* c->path without the ".wh." of its last component */
-		memcpy(hidden, c->path, (size_t)(c->base - c->path));
-		memcpy(hidden + (c->base - c->path), name, strlen(name) + 1);
-		return record(c, LAYER_REC_WHITEOUT, hidden, NULL);
-	}
 	drop_cache(c);
 	dfd = find_dir(c, c->dir, 0);
 	if (dfd == -1)
@@ -663,7 +638,7 @@ static int apply_entry(struct ctx *c)
 	if (!c->path[0])
 		return root_entry(c);
 	safepath_split(c->path, c->dir, &c->base);
-	if (!strncmp(c->base, ".wh.", 4) && !c->o->keep_whiteouts)
+	if (!strncmp(c->base, ".wh.", 4))
 		return whiteout(c);
 	return create_entry(c);
 }

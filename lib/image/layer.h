@@ -21,28 +21,12 @@
 
 enum layer_compression { LAYER_AUTO, LAYER_TAR, LAYER_GZIP, LAYER_ZSTD };
 
-/* What a layer unpacked on its own tells its later merge (struct layer_opts.record). */
-enum layer_record {
-	LAYER_REC_WHITEOUT, /* PATH: the name `.wh.NAME` hides, e.g. "a/b" for "a/.wh.b" */
-	LAYER_REC_OPAQUE,   /* PATH: the directory holding `.wh..wh..opq` ("" for the root) */
-	LAYER_REC_DIR,	    /* PATH: a directory the layer names itself (not just a parent) */
-	LAYER_REC_HARDLINK, /* PATH: a hard link to TARGET, which is not in this layer's tree */
-};
-
 struct layer_opts {
 	enum layer_compression compression; /* LAYER_AUTO: by magic bytes */
 	unsigned long long max_size;	    /* limit of the uncompressed tar stream; 0: none */
-	int keep_whiteouts; /* extract whiteouts as the plain files they are, for a later merge */
 	/* Told about every skipped or ignored entry (PATH as in the archive); may be NULL. */
 	void (*warn)(void *ctx, const char *path, const char *reason);
 	void *ctx;
-	/* For a layer unpacked into its own directory and merged later (lib/image/overlaydir.h):
-	 * when set, whiteouts and opaque markers are neither applied nor extracted but told here
-	 * (no parent directory is made for them), as are the layer's own directory entries and hard
-	 * links to targets outside its tree (instead of skipping them).  Paths are normalized.
-	 * Returning -1 (errno set) fails the layer. */
-	int (*record)(void *ctx, enum layer_record what, const char *path, const char *target);
-	void *record_ctx;
 };
 
 struct layer_stats {
