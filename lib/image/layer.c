@@ -1,12 +1,7 @@
 /* layer: apply an image layer onto a tree, unprivileged and confined (see layer.h). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,140 +9,30 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "base/dl.h"
 #include "base/io.h"
 #include "base/pathset.h"
 #include "base/safepath.h"
 #include "image/layer.h"
-
-/* libarchive's functions, resolved on first use; same order as ar_names. */
-static struct {
-	struct archive *(*read_new)(void);
-	int (*format_tar)(struct archive *);
-	int (*format_empty)(struct archive *);
-	int (*filter_gzip)(struct archive *);
-	int (*filter_zstd)(struct archive *);
-	int (*open_fd)(struct archive *, int, size_t);
-	int (*next_header)(struct archive *, struct archive_entry **);
-	int (*data_block)(struct archive *, const void **, size_t *, la_int64_t *);
-	int (*read_free)(struct archive *);
-	const char *(*error_string)(struct archive *);
-	la_int64_t (*filter_bytes)(struct archive *, int);
-	const char *(*pathname)(struct archive_entry *);
-	const char *(*symlink)(struct archive_entry *);
-	const char *(*hardlink)(struct archive_entry *);
-	mode_t (*filetype)(struct archive_entry *);
-	mode_t (*perm)(struct archive_entry *);
-	la_int64_t (*size)(struct archive_entry *);
-	time_t (*atime)(struct archive_entry *);
-	long (*atime_nsec)(struct archive_entry *);
-	int (*atime_is_set)(struct archive_entry *);
-	time_t (*mtime)(struct archive_entry *);
-	long (*mtime_nsec)(struct archive_entry *);
-	int (*xattr_reset)(struct archive_entry *);
-	int (*xattr_next)(struct archive_entry *, const char **, const void **, size_t *);
-} ar;
-
-static const char *const ar_names[] = {
-    "archive_read_new",
-    "archive_read_support_format_tar",
-    "archive_read_support_format_empty",
-    "archive_read_support_filter_gzip",
-    "archive_read_support_filter_zstd",
-    "archive_read_open_fd",
-    "archive_read_next_header",
-    "archive_read_data_block",
-    "archive_read_free",
-    "archive_error_string",
-    "archive_filter_bytes",
-    "archive_entry_pathname",
-    "archive_entry_symlink",
-    "archive_entry_hardlink",
-    "archive_entry_filetype",
-    "archive_entry_perm",
-    "archive_entry_size",
-    "archive_entry_atime",
-    "archive_entry_atime_nsec",
-    "archive_entry_atime_is_set",
-    "archive_entry_mtime",
-    "archive_entry_mtime_nsec",
-    "archive_entry_xattr_reset",
-    "archive_entry_xattr_next",
-};
-
-_Static_assert(sizeof(ar) == sizeof(ar_names) / sizeof(ar_names[0]) * sizeof(void *),
-	       "ar and ar_names must list the same functions");
+#include "image/tarwalk.h"
 
 /* Everything one layer_apply call works with. */
 struct ctx {
 	int root;
-	const struct layer_opts *o;
-	struct layer_stats *st;
+	struct tarwalk *t;
+	const struct tar_entry *e; /* the entry being applied */
 	struct layer_error *err;
-	struct archive *a;
-	struct archive_entry *e;
-	const char *raw;     /* the entry's name as in the archive */
-	char path[PATH_MAX]; /* normalized */
-	char dir[PATH_MAX];  /* its parent, "" for the root */
-	const char *base;    /* its last component, inside path */
 	struct pathset set;  /* paths this layer touched, directories to fix up */
 	char cdir[PATH_MAX]; /* the parent opened last, kept open in cfd */
 	int cfd;
 };
 
-static int ar_loaded = -1;
-
-static void load_once(void)
-{
-	static const char *const sonames[] = {"libarchive.so.13", "libarchive.so", NULL};
-
-	ar_loaded =
-	    dl_load(sonames, ar_names, (void **)&ar, sizeof(ar_names) / sizeof(ar_names[0]));
-}
-
-/* Resolve libarchive once, also when layers are applied from several threads. */
-static int load_libarchive(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, load_once);
-	if (ar_loaded < 0)
-		errno = ELIBACC;
-	return ar_loaded;
-}
-
-/* libarchive's reason for the last failure; it has none for some truncated streams. */
-static const char *ar_error(struct archive *a)
-{
-	const char *e = ar.error_string(a);
-
-	return e ? e : "unexpected end of data";
-}
-
 /* Fill in the error message ("failed to VERB: PATH[: strerror]"), keep errno, return -1. */
-static int fail(struct ctx *c, const char *fmt, ...)
-{
-	int saved = errno;
-	size_t len = sizeof(c->err->msg);
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(c->err->msg, len, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < len && fmt[strlen(fmt) - 1] == ':')
-		snprintf(c->err->msg + n, len - (size_t)n, " %s", strerror(saved));
-	errno = saved ? saved : EIO;
-	return -1;
-}
+#define fail(c, ...) tarwalk_fail((c)->err, -1, __VA_ARGS__)
 
 /* Report a skipped entry and count it; the layer goes on (returns 0). */
 static int skip(struct ctx *c, const char *reason)
 {
-	c->st->skipped++;
-	if (c->o->warn)
-		c->o->warn(c->o->ctx, c->raw, reason);
-	return 0;
+	return tarwalk_skip(c->t, reason);
 }
 
 static void drop_cache(struct ctx *c)
@@ -169,7 +54,7 @@ static int mark(struct ctx *c, const char *path)
 	for (;;) {
 		pe = pathset_add(&c->set, buf);
 		if (!pe)
-			return fail(c, "failed to record: %s:", c->raw);
+			return fail(c, "failed to record: %s:", c->e->path);
 		if (pe->flags & PATHSET_LAYER)
 			return 0;
 		pe->flags |= PATHSET_LAYER;
@@ -268,91 +153,67 @@ static int parent_fd(struct ctx *c)
 {
 	int fd;
 
-	if (c->cfd >= 0 && !strcmp(c->cdir, c->dir))
+	if (c->cfd >= 0 && !strcmp(c->cdir, c->e->dir))
 		return c->cfd;
 	drop_cache(c);
-	fd = find_dir(c, c->dir, 1);
+	fd = find_dir(c, c->e->dir, 1);
 	if (fd < 0)
 		return fd;
 	c->cfd = fd;
-	snprintf(c->cdir, sizeof(c->cdir), "%s", c->dir);
+	snprintf(c->cdir, sizeof(c->cdir), "%s", c->e->dir);
 	return fd;
 }
 
 /* Clear the way for a new entry at BASE in PFD.  Returns 1 when an existing directory stays
  * (a directory entry merges into it), 0 when the name is free, -1 on error. */
-static int clear_target(struct ctx *c, int pfd, int is_dir)
+static int clear_target(struct ctx *c, int pfd)
 {
 	struct stat st;
 
-	if (fstatat(pfd, c->base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : fail(c, "failed to stat: %s:", c->path);
-	if (S_ISDIR(st.st_mode) && is_dir)
+	if (fstatat(pfd, c->e->base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : fail(c, "failed to stat: %s:", c->e->path);
+	if (S_ISDIR(st.st_mode) && c->e->kind == TAR_DIR)
 		return 1;
-	if (safepath_remove(pfd, c->base) < 0)
-		return fail(c, "failed to replace: %s:", c->path);
+	if (safepath_remove(pfd, c->e->base) < 0)
+		return fail(c, "failed to replace: %s:", c->e->path);
 	return 0;
 }
 
-static void entry_times(struct ctx *c, struct timespec ts[2])
+static void entry_times(const struct tar_entry *e, struct timespec ts[2])
 {
-	ts[1].tv_sec = ar.mtime(c->e);
-	ts[1].tv_nsec = ar.mtime_nsec(c->e);
-	ts[0] = ts[1];
-	if (ar.atime_is_set(c->e)) {
-		ts[0].tv_sec = ar.atime(c->e);
-		ts[0].tv_nsec = ar.atime_nsec(c->e);
-	}
+	ts[0] = e->atime;
+	ts[1] = e->mtime;
 }
 
-/* Keep the entry's user.* extended attributes on FD; others need privilege and are dropped. */
+static int set_xattr(void *ctx, const char *name, const void *value, size_t len)
+{
+	(void)fsetxattr(*(int *)ctx, name, value, len, 0); /* ENOTSUP: the fs has none */
+	return 0;
+}
+
+/* Keep the entry's user.* extended attributes on FD. */
 static void set_xattrs(struct ctx *c, int fd)
 {
-	const char *name;
-	const void *value;
-	size_t size;
-
-	if (ar.xattr_reset(c->e) <= 0)
-		return;
-	while (ar.xattr_next(c->e, &name, &value, &size) == ARCHIVE_OK)
-		if (!strncmp(name, "user.", 5))
-			(void)fsetxattr(fd, name, value, size, 0); /* ENOTSUP: the fs has none */
+	(void)tarwalk_xattrs(c->t, set_xattr, &fd);
 }
 
-/* Fail once the uncompressed stream passes --max-size.  Counting the stream rather than the
- * data written also stops bombs hidden in entries that are skipped (their data is still
- * decompressed), while sparse files, whose holes are not in the stream, do not count. */
-static int over_limit(struct ctx *c)
-{
-	if (!c->o->max_size || (unsigned long long)ar.filter_bytes(c->a, 0) <= c->o->max_size)
-		return 0;
-	errno = EFBIG;
-	return fail(c, "failed to extract: %s%slayer exceeds the maximum size of %llu bytes",
-		    c->raw ? c->raw : "", c->raw ? ": " : "", c->o->max_size);
-}
-
-/* Write the entry's data into FD at the offsets libarchive gives, so holes stay holes; *END
+/* Write the entry's data into FD at the offsets the walker gives, so holes stay holes; *END
  * gets the end of the last block written. */
 static int copy_data(struct ctx *c, int fd, off_t *end)
 {
 	const void *buf;
 	size_t len;
-	la_int64_t off;
+	uint64_t off;
 	int r;
 
 	*end = 0;
-	while ((r = ar.data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (over_limit(c) < 0)
-			return -1;
+	while ((r = tarwalk_block(c->t, &buf, &len, &off)) > 0) {
 		if (io_pwrite_all(fd, buf, len, (off_t)off) < 0)
-			return fail(c, "failed to write: %s:", c->path);
-		c->st->bytes += len;
-		if (len && (off_t)off + (off_t)len > *end)
-			*end = (off_t)off + (off_t)len;
+			return fail(c, "failed to write: %s:", c->e->path);
+		if (len && (off_t)(off + len) > *end)
+			*end = (off_t)(off + len);
 	}
-	if (r != ARCHIVE_EOF)
-		return errno = EIO, fail(c, "failed to read: %s: %s", c->path, ar_error(c->a));
-	return 0;
+	return r;
 }
 
 /* Create the file BASE in PFD for writing, replacing whatever is there (tried second, since
@@ -360,35 +221,36 @@ static int copy_data(struct ctx *c, int fd, off_t *end)
 static int create_file(struct ctx *c, int pfd)
 {
 	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	int fd = openat(pfd, c->base, flags, 0600);
+	int fd = openat(pfd, c->e->base, flags, 0600);
 
 	if (fd < 0 && errno == EEXIST) {
-		if (clear_target(c, pfd, 0) < 0)
+		if (clear_target(c, pfd) < 0)
 			return -1;
-		fd = openat(pfd, c->base, flags, 0600);
+		fd = openat(pfd, c->e->base, flags, 0600);
 	}
 	if (fd < 0)
-		return fail(c, "failed to create: %s:", c->path);
+		return fail(c, "failed to create: %s:", c->e->path);
 	return fd;
 }
 
 static int do_file(struct ctx *c, int pfd)
 {
+	const struct tar_entry *e = c->e;
 	struct timespec ts[2];
 	int fd = create_file(c, pfd), ret = -1;
 	off_t end;
 
 	if (fd < 0)
 		return -1;
-	entry_times(c, ts);
+	entry_times(e, ts);
 	if (copy_data(c, fd, &end) < 0)
 		goto out;
-	if (end < (off_t)ar.size(c->e) && ftruncate(fd, (off_t)ar.size(c->e)) < 0)
-		fail(c, "failed to write: %s:", c->path); /* a trailing hole */
-	else if (set_xattrs(c, fd), fchmod(fd, ar.perm(c->e)) < 0)
-		fail(c, "failed to change mode: %s:", c->path);
+	if (end < (off_t)e->size && ftruncate(fd, (off_t)e->size) < 0)
+		fail(c, "failed to write: %s:", e->path); /* a trailing hole */
+	else if (set_xattrs(c, fd), fchmod(fd, e->mode) < 0)
+		fail(c, "failed to change mode: %s:", e->path);
 	else if (futimens(fd, ts) < 0)
-		fail(c, "failed to set times: %s:", c->path);
+		fail(c, "failed to set times: %s:", e->path);
 	else
 		ret = 0;
 out:
@@ -402,30 +264,31 @@ static int defer_dir(struct ctx *c, const char *path)
 	struct pathent *pe = pathset_add(&c->set, path);
 
 	if (!pe)
-		return fail(c, "failed to record: %s:", c->path);
+		return fail(c, "failed to record: %s:", c->e->path);
 	pe->flags |= PATHSET_MODE | PATHSET_TIMES;
-	pe->mode = ar.perm(c->e);
-	entry_times(c, pe->ts);
+	pe->mode = c->e->mode;
+	entry_times(c->e, pe->ts);
 	return 0;
 }
 
 static int do_dir(struct ctx *c, int pfd)
 {
-	int r = clear_target(c, pfd, 1), fd;
+	const struct tar_entry *e = c->e;
+	int r = clear_target(c, pfd), fd;
 
 	if (r < 0)
 		return -1;
-	if (!r && mkdirat(pfd, c->base, 0700) < 0)
-		return fail(c, "failed to create directory: %s:", c->path);
-	fd = openat(pfd, c->base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (!r && mkdirat(pfd, e->base, 0700) < 0)
+		return fail(c, "failed to create directory: %s:", e->path);
+	fd = openat(pfd, e->base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return fail(c, "failed to open directory: %s:", c->path);
-	r = make_writable(c, fd, c->path);
+		return fail(c, "failed to open directory: %s:", e->path);
+	r = make_writable(c, fd, e->path);
 	close(fd);
-	if (r < 0 || defer_dir(c, c->path) < 0)
+	if (r < 0 || defer_dir(c, e->path) < 0)
 		return -1;
-	if (ar.xattr_reset(c->e) > 0) {
-		fd = openat(pfd, c->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (e->nxattrs) {
+		fd = openat(pfd, e->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			set_xattrs(c, fd);
 			close(fd);
@@ -436,101 +299,104 @@ static int do_dir(struct ctx *c, int pfd)
 
 static int do_symlink(struct ctx *c, int pfd)
 {
-	const char *target = ar.symlink(c->e);
+	const struct tar_entry *e = c->e;
 	struct timespec ts[2];
 
-	if (!target)
-		return skip(c, "symbolic link without a target");
-	if (clear_target(c, pfd, 0) < 0)
+	if (clear_target(c, pfd) < 0)
 		return -1;
-	if (symlinkat(target, pfd, c->base) < 0)
-		return fail(c, "failed to create symbolic link: %s:", c->path);
-	entry_times(c, ts);
-	if (utimensat(pfd, c->base, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
-		return fail(c, "failed to set times: %s:", c->path);
+	if (symlinkat(e->symlink, pfd, e->base) < 0)
+		return fail(c, "failed to create symbolic link: %s:", e->path);
+	entry_times(e, ts);
+	if (utimensat(pfd, e->base, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
+		return fail(c, "failed to set times: %s:", e->path);
 	return 0;
 }
 
 static int do_fifo(struct ctx *c, int pfd)
 {
+	const struct tar_entry *e = c->e;
 	struct timespec ts[2];
 	int fd, r;
 
-	if (clear_target(c, pfd, 0) < 0)
+	if (clear_target(c, pfd) < 0)
 		return -1;
-	if (mkfifoat(pfd, c->base, 0600) < 0)
-		return fail(c, "failed to create fifo: %s:", c->path);
-	fd = openat(pfd, c->base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (mkfifoat(pfd, e->base, 0600) < 0)
+		return fail(c, "failed to create fifo: %s:", e->path);
+	fd = openat(pfd, e->base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return fail(c, "failed to open: %s:", c->path);
-	r = safepath_fchmod(fd, ar.perm(c->e));
+		return fail(c, "failed to open: %s:", e->path);
+	r = safepath_fchmod(fd, e->mode);
 	close(fd);
 	if (r < 0)
-		return fail(c, "failed to change mode: %s:", c->path);
-	entry_times(c, ts);
-	if (utimensat(pfd, c->base, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return fail(c, "failed to set times: %s:", c->path);
+		return fail(c, "failed to change mode: %s:", e->path);
+	entry_times(e, ts);
+	if (utimensat(pfd, e->base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return fail(c, "failed to set times: %s:", e->path);
 	return 0;
 }
 
-/* Link to the current inode at the target, resolved inside the root; never to a host file. */
-static int do_hardlink(struct ctx *c, int pfd, const char *raw_target)
+/* The directory holding a hard link's target, resolved inside the root, and its name in it:
+ * an fd, or -1 (skip the link) when the target is missing or a directory. */
+static int link_target(struct ctx *c, const char **tbase)
 {
-	char target[PATH_MAX], tdir[PATH_MAX];
-	const char *tbase;
+	char tdir[PATH_MAX];
 	struct stat st;
-	int tfd, r = safepath_norm(raw_target, target, sizeof(target));
+	int tfd;
 
-	if (r < 0 && errno == ENAMETOOLONG)
-		return skip(c, "hard link target name too long");
-	if (r < 0 || !*target)
-		return skip(c, "hard link target outside the root");
-	if (!strcmp(target, c->path))
-		return skip(c, "hard link to itself");
-	safepath_split(target, tdir, &tbase);
+	safepath_split(c->e->target, tdir, tbase);
 	tfd = safepath_open(c->root, tdir, O_PATH | O_DIRECTORY);
-	if (tfd < 0 || fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode)) {
-		if (tfd >= 0)
-			close(tfd);
-		return skip(c, "hard link target missing or a directory");
+	if (tfd >= 0 &&
+	    (fstatat(tfd, *tbase, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))) {
+		close(tfd);
+		tfd = -1;
 	}
-	r = clear_target(c, pfd, 0);
-	if (!r && linkat(tfd, tbase, pfd, c->base, 0) < 0)
+	return tfd;
+}
+
+/* Link to the current inode at the target (TFD, TBASE), resolved inside the root; never to a
+ * host file. */
+static int do_hardlink(struct ctx *c, int pfd, int tfd, const char *tbase)
+{
+	int r = clear_target(c, pfd);
+
+	if (!r && linkat(tfd, tbase, pfd, c->e->base, 0) < 0)
 		r = errno == ENOENT ? skip(c, "hard link target removed by its own entry")
-				    : fail(c, "failed to link: %s:", c->path);
-	close(tfd);
+				    : fail(c, "failed to link: %s:", c->e->path);
 	return r;
 }
 
 /* Create the current entry (not a whiteout) in its parent directory. */
 static int create_entry(struct ctx *c)
 {
-	const char *link = ar.hardlink(c->e);
-	mode_t type = ar.filetype(c->e);
-	int pfd;
+	const char *tbase = NULL;
+	int pfd, tfd = -1, r = -1;
 
-	if (type == AE_IFCHR || type == AE_IFBLK) {
-		c->st->devices++;
-		return skip(c, "device node not created");
-	}
-	if (type == AE_IFSOCK)
-		return skip(c, "socket not created");
-	if (!link && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO)
-		return skip(c, "unknown file type");
+	if (c->e->kind == TAR_HARDLINK && (tfd = link_target(c, &tbase)) < 0)
+		return skip(c, "hard link target missing or a directory");
 	pfd = parent_fd(c);
 	if (pfd == -2)
-		return skip(c, "parent is not a directory inside the root");
-	if (pfd < 0 || mark(c, c->path) < 0)
-		return -1;
-	if (link)
-		return do_hardlink(c, pfd, link);
-	if (type == AE_IFDIR)
-		return do_dir(c, pfd);
-	if (type == AE_IFLNK)
-		return do_symlink(c, pfd);
-	if (type == AE_IFIFO)
-		return do_fifo(c, pfd);
-	return do_file(c, pfd);
+		r = skip(c, "parent is not a directory inside the root");
+	else if (pfd >= 0 && mark(c, c->e->path) == 0) {
+		switch (c->e->kind) {
+		case TAR_HARDLINK:
+			r = do_hardlink(c, pfd, tfd, tbase);
+			break;
+		case TAR_DIR:
+			r = do_dir(c, pfd);
+			break;
+		case TAR_SYMLINK:
+			r = do_symlink(c, pfd);
+			break;
+		case TAR_FIFO:
+			r = do_fifo(c, pfd);
+			break;
+		default:
+			r = do_file(c, pfd);
+		}
+	}
+	if (tfd >= 0)
+		close(tfd);
+	return r;
 }
 
 static char *join(const char *dir, const char *name)
@@ -573,7 +439,7 @@ static int prune(struct ctx *c, int dfd, const char *dpath, const char *name)
 	int ret = 0;
 
 	if (!path)
-		return fail(c, "failed to remove: %s:", c->raw);
+		return fail(c, "failed to remove: %s:", c->e->raw);
 	pe = pathset_get(&c->set, path);
 	if (!pe || !(pe->flags & PATHSET_LAYER)) {
 		if (safepath_remove(dfd, name) < 0)
@@ -588,28 +454,19 @@ static int prune(struct ctx *c, int dfd, const char *dpath, const char *name)
 /* Apply `.wh.NAME` or `.wh..wh..opq` (the current entry) inside the root. */
 static int whiteout(struct ctx *c)
 {
-	const char *name = c->base + 4;
-	int opaque = !strcmp(c->base, ".wh..wh..opq"), dfd, ret;
+	const struct tar_entry *e = c->e;
+	int opaque = e->kind == TAR_OPAQUE, dfd, ret;
 
-	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
-	    (!strncmp(name, ".wh.", 4) && !opaque)) {
-		c->st->wh_ignored++;
-		return skip(c, "unsupported whiteout ignored");
-	}
 	drop_cache(c);
-	dfd = find_dir(c, c->dir, 0);
+	dfd = find_dir(c, opaque ? e->path : e->dir, 0);
 	if (dfd == -1)
 		return -1;
-	if (opaque)
-		c->st->opaques++;
-	else
-		c->st->whiteouts++;
 	if (dfd < 0)
 		return 0; /* nothing there to hide */
 	if (opaque)
-		ret = prune_children(c, dfd, ".", c->dir);
+		ret = prune_children(c, dfd, ".", e->path);
 	else
-		ret = prune(c, dfd, c->dir, name);
+		ret = prune(c, dfd, e->dir, e->base);
 	close(dfd);
 	return ret;
 }
@@ -617,11 +474,8 @@ static int whiteout(struct ctx *c)
 /* The current entry names the root itself ("/" or "./"): only its metadata counts. */
 static int root_entry(struct ctx *c)
 {
-	int fd;
+	int fd = open_dir(c, "");
 
-	if (ar.filetype(c->e) != AE_IFDIR)
-		return skip(c, "root entry is not a directory");
-	fd = open_dir(c, "");
 	if (fd < 0)
 		return c->err->msg[0] ? -1 : fail(c, "failed to open: root directory:");
 	close(fd);
@@ -630,17 +484,15 @@ static int root_entry(struct ctx *c)
 
 static int apply_entry(struct ctx *c)
 {
-	c->raw = ar.pathname(c->e);
-	if (!c->raw)
-		return c->raw = "?", skip(c, "name not readable");
-	if (safepath_norm(c->raw, c->path, sizeof(c->path)) < 0)
-		return skip(c, errno == EXDEV ? "path leaves the root" : "path too long");
-	if (!c->path[0])
+	switch (c->e->kind) {
+	case TAR_ROOT:
 		return root_entry(c);
-	safepath_split(c->path, c->dir, &c->base);
-	if (!strncmp(c->base, ".wh.", 4))
+	case TAR_WHITEOUT:
+	case TAR_OPAQUE:
 		return whiteout(c);
-	return create_entry(c);
+	default:
+		return create_entry(c);
+	}
 }
 
 static size_t depth(const char *path)
@@ -723,47 +575,16 @@ int layer_media_type(const char *t)
 	return -1;
 }
 
-/* A reader for the tar stream on FD with the decompressors the options allow. */
-static struct archive *open_reader(struct ctx *c, int fd)
-{
-	struct archive *a = ar.read_new();
-	enum layer_compression z = c->o->compression;
-
-	if (!a)
-		return errno = ENOMEM, fail(c, "failed to read layer:"), NULL;
-	ar.format_tar(a);
-	ar.format_empty(a);
-	if (z == LAYER_AUTO || z == LAYER_GZIP)
-		ar.filter_gzip(a);
-	if (z == LAYER_AUTO || z == LAYER_ZSTD)
-		ar.filter_zstd(a);
-	if (ar.open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-		errno = EINVAL;
-		fail(c, "failed to read layer: %s", ar_error(a));
-		ar.read_free(a);
-		return NULL;
-	}
-	return a;
-}
-
 /* Read every entry and apply it; then restore directory metadata. */
 static int apply_all(struct ctx *c)
 {
 	int r;
 
-	while ((r = ar.next_header(c->a, &c->e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		c->st->entries++;
-		c->raw = ar.pathname(c->e);
-		if (over_limit(c) < 0 || apply_entry(c) < 0)
+	while ((r = tarwalk_next(c->t, &c->e)) > 0)
+		if (apply_entry(c) < 0)
 			return -1;
-	}
-	c->raw = NULL; /* the entry is gone; data skipped at the end still counts */
-	if (over_limit(c) < 0)
+	if (r < 0)
 		return -1;
-	if (r != ARCHIVE_EOF) {
-		errno = EINVAL;
-		return fail(c, "failed to read layer: %s", ar_error(c->a));
-	}
 	drop_cache(c);
 	return fix_dirs(c);
 }
@@ -771,29 +592,14 @@ static int apply_all(struct ctx *c)
 int layer_apply(int in_fd, int root_fd, const struct layer_opts *o, struct layer_stats *st,
 		struct layer_error *err)
 {
-	struct ctx c = {.root = root_fd, .o = o, .st = st, .err = err, .cfd = -1};
-	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old = (locale_t)0;
+	struct ctx c = {.root = root_fd, .err = err, .cfd = -1};
 	int ret = -1;
 
-	memset(st, 0, sizeof(*st));
-	err->msg[0] = '\0';
-	if (load_libarchive() < 0) {
-		snprintf(err->msg, sizeof(err->msg), "failed to load libarchive: %s", dl_error());
-		goto out;
-	}
-	/* Names are bytes: read them in a UTF-8 locale so pax UTF-8 names pass unchanged. */
-	if (utf8)
-		old = uselocale(utf8);
-	c.a = open_reader(&c, in_fd);
-	if (c.a) {
+	c.t = tarwalk_open(in_fd, o, st, err);
+	if (c.t) {
 		ret = apply_all(&c);
-		ar.read_free(c.a);
+		tarwalk_close(c.t);
 	}
-	if (utf8)
-		uselocale(old);
-out:
-	if (utf8)
-		freelocale(utf8);
 	drop_cache(&c);
 	pathset_free(&c.set);
 	return ret;

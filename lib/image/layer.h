@@ -17,31 +17,7 @@
 #ifndef LAYER_H
 #define LAYER_H
 
-#include <limits.h>
-
-enum layer_compression { LAYER_AUTO, LAYER_TAR, LAYER_GZIP, LAYER_ZSTD };
-
-struct layer_opts {
-	enum layer_compression compression; /* LAYER_AUTO: by magic bytes */
-	unsigned long long max_size;	    /* limit of the uncompressed tar stream; 0: none */
-	/* Told about every skipped or ignored entry (PATH as in the archive); may be NULL. */
-	void (*warn)(void *ctx, const char *path, const char *reason);
-	void *ctx;
-};
-
-struct layer_stats {
-	unsigned long long entries;    /* archive entries read */
-	unsigned long long bytes;      /* file data written */
-	unsigned long long whiteouts;  /* .wh.NAME applied (including ones matching nothing) */
-	unsigned long long opaques;    /* .wh..wh..opq applied */
-	unsigned long long devices;    /* character and block devices skipped */
-	unsigned long long wh_ignored; /* bare .wh. and other .wh..wh.* names ignored */
-	unsigned long long skipped;    /* all skipped entries (devices, sockets, escapes, ...) */
-};
-
-struct layer_error {
-	char msg[PATH_MAX + 256]; /* "failed to VERB: PATH: reason", ready to print */
-};
+#include "image/tarwalk.h" /* struct layer_opts, layer_stats, layer_error */
 
 /* Map an OCI or Docker layer media type to a compression; -1 when it is not a layer type. */
 int layer_media_type(const char *media_type);

@@ -1,78 +1,13 @@
 /* merge: layers merged top-down into a squashfs image (see merge.h). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
-#include <locale.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "base/dl.h"
 #include "base/safepath.h"
 #include "image/merge.h"
-
-/* libarchive's functions, resolved on first use; same order as ar_names. */
-static struct {
-	struct archive *(*read_new)(void);
-	int (*format_tar)(struct archive *);
-	int (*format_empty)(struct archive *);
-	int (*filter_gzip)(struct archive *);
-	int (*filter_zstd)(struct archive *);
-	int (*open_fd)(struct archive *, int, size_t);
-	int (*next_header)(struct archive *, struct archive_entry **);
-	int (*data_block)(struct archive *, const void **, size_t *, la_int64_t *);
-	int (*read_free)(struct archive *);
-	const char *(*error_string)(struct archive *);
-	const char *(*pathname)(struct archive_entry *);
-	const char *(*symlink)(struct archive_entry *);
-	const char *(*hardlink)(struct archive_entry *);
-	mode_t (*filetype)(struct archive_entry *);
-	mode_t (*perm)(struct archive_entry *);
-	la_int64_t (*size)(struct archive_entry *);
-	time_t (*mtime)(struct archive_entry *);
-	int (*xattr_reset)(struct archive_entry *);
-	int (*xattr_next)(struct archive_entry *, const char **, const void **, size_t *);
-	la_int64_t (*filter_bytes)(struct archive *, int);
-} ar;
-
-static const char *const ar_names[] = {
-    "archive_read_new",
-    "archive_read_support_format_tar",
-    "archive_read_support_format_empty",
-    "archive_read_support_filter_gzip",
-    "archive_read_support_filter_zstd",
-    "archive_read_open_fd",
-    "archive_read_next_header",
-    "archive_read_data_block",
-    "archive_read_free",
-    "archive_error_string",
-    "archive_entry_pathname",
-    "archive_entry_symlink",
-    "archive_entry_hardlink",
-    "archive_entry_filetype",
-    "archive_entry_perm",
-    "archive_entry_size",
-    "archive_entry_mtime",
-    "archive_entry_xattr_reset",
-    "archive_entry_xattr_next",
-    "archive_filter_bytes",
-};
-
-_Static_assert(sizeof(ar) == sizeof(ar_names) / sizeof(ar_names[0]) * sizeof(void *),
-	       "ar and ar_names must list the same functions");
-
-static int ar_loaded = -1;
-
-static void load_once(void)
-{
-	static const char *const sonames[] = {"libarchive.so.13", "libarchive.so", NULL};
-
-	ar_loaded =
-	    dl_load(sonames, ar_names, (void **)&ar, sizeof(ar_names) / sizeof(ar_names[0]));
-}
+#include "image/tarwalk.h"
 
 enum kind { K_DIR, K_LEAF, K_WH };
 
@@ -118,7 +53,6 @@ struct merge {
 	struct hmap here;  /* this layer's leaves: path -> inode, SHADOWED or DIRMARK */
 	struct hmap pend;  /* hard link targets in lower layers: path -> struct pend */
 	struct hmap shad;  /* this layer's shadowed files: path -> struct shadow */
-	long index;	   /* of the entry being read in this layer */
 	size_t rereads;	   /* shadowed files a hard link of this layer needs */
 	struct node *root;
 	int cur; /* the layer being merged */
@@ -128,11 +62,9 @@ struct merge {
 	const struct layer_opts *o;
 	struct layer_stats *st;
 	struct layer_error *err;
-	struct archive *a;
-	struct archive_entry *e;
-	const char *raw;
-	char path[PATH_MAX], dir[PATH_MAX];
-	const char *base;
+	struct tarwalk *t;
+	const struct tar_entry *e; /* the entry being merged: the walker's, or top */
+	struct tar_entry top;	   /* the configuration layer's file or directory */
 };
 
 static char shadowed_mark, dir_mark;
@@ -209,31 +141,13 @@ static void hclear(struct hmap *h, int free_val)
 }
 
 /* Fill in the error message, keep errno, return RC. */
-static int fail(struct merge *m, int rc, const char *fmt, ...)
-{
-	int saved = errno;
-	size_t len = sizeof(m->err->msg);
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(m->err->msg, len, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < len && fmt[strlen(fmt) - 1] == ':')
-		snprintf(m->err->msg + n, len - (size_t)n, " %s", strerror(saved));
-	errno = saved ? saved : EIO;
-	return rc;
-}
-
+#define fail(m, rc, ...) tarwalk_fail((m)->err, rc, __VA_ARGS__)
 #define FALLBACK(m, ...) fail(m, MERGE_FALLBACK, __VA_ARGS__)
 
 /* Report a skipped entry and count it; the layer goes on. */
 static int skip(struct merge *m, const char *reason)
 {
-	m->st->skipped++;
-	if (m->o && m->o->warn)
-		m->o->warn(m->o->ctx, m->raw ? m->raw : m->path, reason);
-	return 0;
+	return tarwalk_skip(m->t, reason);
 }
 
 /* A new node at PATH under PARENT. */
@@ -356,61 +270,46 @@ static int pend_check(struct merge *m, const char *path, int exact, int below)
 
 static uint32_t entry_mtime(struct merge *m)
 {
-	time_t t = ar.mtime(m->e);
+	time_t t = m->e->mtime.tv_sec;
 
 	return t < 0 ? 0 : t > (time_t)0xffffffff ? 0xffffffffu : (uint32_t)t;
 }
 
+struct xattr_ctx {
+	struct merge *m;
+	struct sqfs_inode *ino;
+};
+
+static int add_xattr(void *ctx, const char *name, const void *value, size_t len)
+{
+	struct xattr_ctx *x = ctx;
+
+	return sqfs_xattr(x->m->w, x->ino, name, value, len);
+}
+
 static int add_xattrs(struct merge *m, struct sqfs_inode *ino)
 {
-	const char *name;
-	const void *value;
-	size_t size;
+	struct xattr_ctx x = {m, ino};
 
-	if (ar.xattr_reset(m->e) <= 0)
-		return 0;
-	while (ar.xattr_next(m->e, &name, &value, &size) == ARCHIVE_OK)
-		if (sqfs_xattr(m->w, ino, name, value, size) < 0)
-			return -1;
-	return 0;
+	return m->t ? tarwalk_xattrs(m->t, add_xattr, &x) : 0;
 }
 
 /* Stream the current entry's data into INO. */
-/* Fail once the uncompressed stream passes the layer's max_size (ENROOT_MAX_LAYER_SIZE): it
- * stops decompression bombs, also those hidden in entries an upper layer shadows, whose data
- * is decompressed all the same when skipped. */
-static int over_limit(struct merge *m)
-{
-	unsigned long long max = m->o->max_size;
-
-	if (!max || (unsigned long long)ar.filter_bytes(m->a, 0) <= max)
-		return 0;
-	errno = EFBIG;
-	return fail(m, -1, "failed to extract: %s%slayer exceeds the maximum size of %llu bytes",
-		    m->raw ? m->raw : "", m->raw ? ": " : "", max);
-}
-
 static int write_data(struct merge *m, struct sqfs_inode *ino)
 {
 	const void *buf;
 	size_t len;
-	la_int64_t off;
+	uint64_t off;
 	int r;
 
 	sqfs_file_begin(m->w, ino);
-	while ((r = ar.data_block(m->a, &buf, &len, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (len && sqfs_file_write(m->w, buf, len, (uint64_t)off) < 0)
-			return fail(m, -1, "failed to write: %s:", m->path);
-		m->st->bytes += len;
-		if (over_limit(m))
-			return -1;
-	}
-	if (r != ARCHIVE_EOF)
-		return errno = EIO, fail(m, -1, "failed to read: %s: %s", m->path,
-					 ar.error_string(m->a) ? ar.error_string(m->a)
-							       : "unexpected end of data");
-	if (sqfs_file_end(m->w, (uint64_t)ar.size(m->e)) < 0)
-		return fail(m, -1, "failed to write: %s:", m->path);
+	while ((r = tarwalk_block(m->t, &buf, &len, &off)) > 0)
+		if (len && sqfs_file_write(m->w, buf, len, off) < 0)
+			return fail(m, -1, "failed to write: %s:", m->e->path);
+	if (r < 0)
+		return -1;
+	if (sqfs_file_end(m->w, m->e->size) < 0)
+		return fail(m, -1, "failed to write: %s:", m->e->path);
 	return 0;
 }
 
@@ -418,12 +317,14 @@ static int write_data(struct merge *m, struct sqfs_inode *ino)
  * into INO when given (a hard link's placeholder).  NULL with the error filled in. */
 static struct sqfs_inode *leaf_inode(struct merge *m, struct sqfs_inode *ino)
 {
-	mode_t t = ar.filetype(m->e);
-	enum sqfs_type type = t == AE_IFLNK ? SQFS_SYMLINK : t == AE_IFIFO ? SQFS_FIFO : SQFS_FILE;
-	const char *target = type == SQFS_SYMLINK ? ar.symlink(m->e) : NULL;
+	enum tar_kind k = m->e->kind;
+	enum sqfs_type type = k == TAR_SYMLINK ? SQFS_SYMLINK
+			      : k == TAR_FIFO  ? SQFS_FIFO
+					       : SQFS_FILE;
+	const char *target = type == SQFS_SYMLINK ? m->e->symlink : NULL;
 	/* A symbolic link's mode is 0777 on Linux whatever the tar header says, as the extract
 	 * path (symlinkat) and mksquashfs give it. */
-	mode_t mode = type == SQFS_SYMLINK ? 0777 : ar.perm(m->e) & 07777;
+	mode_t mode = type == SQFS_SYMLINK ? 0777 : m->e->mode;
 
 	if (!ino)
 		ino = sqfs_inode(m->w, type, mode, entry_mtime(m), target);
@@ -431,7 +332,7 @@ static struct sqfs_inode *leaf_inode(struct merge *m, struct sqfs_inode *ino)
 		 !(ino->target = strdup(target)))
 		ino = NULL;
 	if (!ino || add_xattrs(m, ino) < 0)
-		return fail(m, -1, "failed to record: %s:", m->path), NULL;
+		return fail(m, -1, "failed to record: %s:", m->e->path), NULL;
 	if (type == SQFS_FILE && write_data(m, ino) < 0)
 		return NULL;
 	return ino;
@@ -456,7 +357,7 @@ static struct sqfs_inode *link_target(struct merge *m, const char *target, int *
 			       NULL;
 		if (!sh->ino) {
 			if (!(sh->ino = sqfs_inode(m->w, SQFS_FILE, 0, 0, NULL)))
-				return *rc = fail(m, -1, "failed to record: %s:", m->path), NULL;
+				return *rc = fail(m, -1, "failed to record: %s:", m->e->path), NULL;
 			m->rereads++;
 		}
 		return sh->ino;
@@ -468,7 +369,7 @@ static struct sqfs_inode *link_target(struct merge *m, const char *target, int *
 	if (!(p = calloc(1, sizeof(*p))) || !(p->ino = sqfs_inode(m->w, SQFS_FILE, 0, 0, NULL)) ||
 	    hput(&m->pend, target, p) < 0) {
 		free(p);
-		return *rc = fail(m, -1, "failed to record: %s:", m->path), NULL;
+		return *rc = fail(m, -1, "failed to record: %s:", m->e->path), NULL;
 	}
 	p->layer = m->cur;
 	return p->ino;
@@ -477,26 +378,27 @@ static struct sqfs_inode *link_target(struct merge *m, const char *target, int *
 /* Remember what this layer has at PATH, for its hard links. */
 static int remember(struct merge *m, void *what)
 {
-	return hput(&m->here, m->path, what) < 0 ? fail(m, -1, "failed to record: %s:", m->path)
-						 : 0;
+	return hput(&m->here, m->e->path, what) < 0
+		   ? fail(m, -1, "failed to record: %s:", m->e->path)
+		   : 0;
 }
 
 /* A leaf shadowed by an upper layer: keep what a hard link to it would need. */
-static int shadowed(struct merge *m, const char *link)
+static int shadowed(struct merge *m)
 {
 	struct sqfs_inode *ino;
 
-	if (link)
+	if (m->e->kind == TAR_HARDLINK)
 		return 0;
-	if (ar.filetype(m->e) == AE_IFREG && ar.size(m->e) > 0) {
-		struct shadow *sh = calloc(1, sizeof(*sh)), *old = hget(&m->shad, m->path);
+	if (m->e->kind == TAR_FILE && m->e->size > 0) {
+		struct shadow *sh = calloc(1, sizeof(*sh)), *old = hget(&m->shad, m->e->path);
 
-		if (!sh || hput(&m->shad, m->path, sh) < 0) {
+		if (!sh || hput(&m->shad, m->e->path, sh) < 0) {
 			free(sh);
-			return fail(m, -1, "failed to record: %s:", m->path);
+			return fail(m, -1, "failed to record: %s:", m->e->path);
 		}
 		free(old);
-		sh->index = m->index;
+		sh->index = m->e->index;
 		return remember(m, SHADOWED);
 	}
 	ino = leaf_inode(m, NULL);
@@ -507,15 +409,11 @@ static int shadowed(struct merge *m, const char *link)
  * what it links to (resolved like any of this layer's links). */
 static struct sqfs_inode *link_chain(struct merge *m, struct sqfs_inode *ino, int *rc)
 {
-	char target[PATH_MAX];
 	struct sqfs_inode *real;
 
-	if (safepath_norm(ar.hardlink(m->e), target, sizeof(target)) < 0 || !*target ||
-	    !strcmp(target, m->path))
-		return *rc = FALLBACK(m, "a hard link to a bad hard link: %s", m->path), NULL;
-	if (!(real = link_target(m, target, rc)))
+	if (!(real = link_target(m, m->e->target, rc)))
 		return *rc ? NULL
-			   : (*rc = FALLBACK(m, "a hard link to a bad hard link: %s", m->path),
+			   : (*rc = FALLBACK(m, "a hard link to a bad hard link: %s", m->e->path),
 			      NULL);
 	ino->alias = real;
 	return real;
@@ -524,59 +422,53 @@ static struct sqfs_inode *link_chain(struct merge *m, struct sqfs_inode *ino, in
 /* A pending hard link target is defined here: its inode is this entry's. */
 static struct sqfs_inode *take_pending(struct merge *m, int *rc)
 {
-	struct hent *e = hfind(&m->pend, m->path);
+	struct hent *e = hfind(&m->pend, m->e->path);
 	struct pend *p = e && e->key ? e->val : NULL;
 	struct sqfs_inode *ino;
 
 	*rc = 0;
 	if (!p)
 		return NULL;
-	if (ar.filetype(m->e) == AE_IFDIR && !ar.hardlink(m->e))
-		return *rc = FALLBACK(m, "a hard link to a lower directory: %s", m->path), NULL;
 	ino = p->ino;
 	free(p);
 	e->val = NULL;
-	if (ar.hardlink(m->e)) /* a link to a link: the same inode as its own target */
+	if (m->e->kind == TAR_HARDLINK) /* a link to a link: the same inode as its own target */
 		return link_chain(m, ino, rc);
 	if (!leaf_inode(m, ino))
 		*rc = -1;
 	return ino;
 }
 
-/* A regular file, symbolic link, FIFO or hard link (LINK: its raw target). */
-static int add_leaf(struct merge *m, const char *link)
+/* A regular file, symbolic link, FIFO or hard link. */
+static int add_leaf(struct merge *m)
 {
-	char target[PATH_MAX];
+	const char *link = m->e->kind == TAR_HARDLINK ? m->e->target : NULL;
 	struct sqfs_inode *ino;
 	struct node *parent, *n;
-	int r, symlink = ar.filetype(m->e) == AE_IFLNK && !link;
+	int r, symlink = m->e->kind == TAR_SYMLINK;
 
-	if (link && (safepath_norm(link, target, sizeof(target)) < 0 || !*target))
-		return skip(m, "hard link target outside the root");
-	if (link && !strcmp(target, m->path))
-		return skip(m, "hard link to itself");
 	ino = take_pending(m, &r);
-	if (r < 0 || (r = walk(m, m->dir, 0, &parent)) < 0)
+	if (r < 0 || (r = walk(m, m->e->dir, 0, &parent)) < 0)
 		return r;
 	if (r == WALK_SKIP)
 		return skip(m, "parent is not a directory inside the root");
-	n = hget(&m->nodes, m->path);
+	n = hget(&m->nodes, m->e->path);
 	if (r == WALK_OK && n && (r = leaf_fate(m, n, symlink)) == WALK_HIDDEN &&
 	    n->kind == K_DIR) {
 		/* An upper layer's directory replaces this leaf, which replaced the lower ones. */
 		n->opq = n->opq > m->cur ? n->opq : m->cur;
 		n->wh = n->wh > m->cur ? n->wh : m->cur;
 	}
-	if (r < 0 || pend_check(m, m->path, 0, 1) < 0)
+	if (r < 0 || pend_check(m, m->e->path, 0, 1) < 0)
 		return r < 0 ? r : MERGE_FALLBACK;
 	if (r == WALK_HIDDEN)
-		return ino ? remember(m, ino) : link ? remember(m, SHADOWED) : shadowed(m, link);
-	if (!ino && link && !(ino = link_target(m, target, &r)))
+		return ino ? remember(m, ino) : link ? remember(m, SHADOWED) : shadowed(m);
+	if (!ino && link && !(ino = link_target(m, link, &r)))
 		return r;
 	if (!ino && !(ino = leaf_inode(m, NULL)))
 		return -1;
-	if (!n && !(n = node_new(m, parent, m->path, K_LEAF)))
-		return fail(m, -1, "failed to record: %s:", m->path);
+	if (!n && !(n = node_new(m, parent, m->e->path, K_LEAF)))
+		return fail(m, -1, "failed to record: %s:", m->e->path);
 	n->kind = K_LEAF;
 	n->layer = m->cur;
 	n->ino = ino;
@@ -586,10 +478,10 @@ static int add_leaf(struct merge *m, const char *link)
 /* The current directory entry's metadata goes to the node N. */
 static int dir_meta(struct merge *m, struct node *n)
 {
-	struct sqfs_inode *ino = sqfs_inode(m->w, SQFS_DIR, ar.perm(m->e), entry_mtime(m), NULL);
+	struct sqfs_inode *ino = sqfs_inode(m->w, SQFS_DIR, m->e->mode, entry_mtime(m), NULL);
 
 	if (!ino || add_xattrs(m, ino) < 0)
-		return fail(m, -1, "failed to record: %s:", m->path);
+		return fail(m, -1, "failed to record: %s:", m->e->path);
 	n->ino = ino; /* a replaced one stays unreachable, freed with the writer */
 	n->meta = m->cur;
 	n->real = 1;
@@ -601,15 +493,15 @@ static int add_dir(struct merge *m)
 	struct node *parent, *n;
 	int r, L = m->cur;
 
-	if ((r = pend_check(m, m->path, 1, 0)) < 0 || (r = walk(m, m->dir, 0, &parent)) < 0)
+	if ((r = pend_check(m, m->e->path, 1, 0)) < 0 || (r = walk(m, m->e->dir, 0, &parent)) < 0)
 		return r;
 	if (r == WALK_SKIP)
 		return skip(m, "parent is not a directory inside the root");
 	if (remember(m, DIRMARK) < 0 || r == WALK_HIDDEN)
 		return r == WALK_HIDDEN ? 0 : -1;
-	if (!(n = hget(&m->nodes, m->path))) {
-		if (!(n = node_new(m, parent, m->path, K_DIR)))
-			return fail(m, -1, "failed to record: %s:", m->path);
+	if (!(n = hget(&m->nodes, m->e->path))) {
+		if (!(n = node_new(m, parent, m->e->path, K_DIR)))
+			return fail(m, -1, "failed to record: %s:", m->e->path);
 		return dir_meta(m, n);
 	}
 	if (n->kind != K_DIR) {
@@ -628,8 +520,6 @@ static int add_dir(struct merge *m)
 /* The root entry ("/" or "./"): only its metadata counts. */
 static int root_entry(struct merge *m)
 {
-	if (ar.filetype(m->e) != AE_IFDIR)
-		return skip(m, "root entry is not a directory");
 	if (m->root->meta > m->cur)
 		return 0;
 	return dir_meta(m, m->root);
@@ -638,31 +528,23 @@ static int root_entry(struct merge *m)
 /* `.wh.NAME` or `.wh..wh..opq`: shadows for the lower layers. */
 static int whiteout(struct merge *m)
 {
-	const char *name = m->base + 4;
-	int opaque = !strcmp(m->base, ".wh..wh..opq"), r, L = m->cur;
+	const struct tar_entry *e = m->e;
+	int opaque = e->kind == TAR_OPAQUE, r, L = m->cur;
+	const char *dir = opaque ? e->path : e->dir;
 	struct node *d, *n;
 
-	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
-	    (!strncmp(name, ".wh.", 4) && !opaque)) {
-		m->st->wh_ignored++;
-		return skip(m, "unsupported whiteout ignored");
-	}
-	m->st->opaques += opaque;
-	m->st->whiteouts += !opaque;
-	snprintf(m->path + strlen(m->dir), sizeof(m->path) - strlen(m->dir), "%s%s",
-		 *m->dir ? "/" : "", name); /* the whited-out path */
-	if ((r = walk(m, m->dir, 1, &d)) != WALK_OK)
+	if ((r = walk(m, dir, 1, &d)) != WALK_OK)
 		return r < 0 ? r : 0;
-	if ((r = pend_check(m, opaque ? m->dir : m->path, !opaque, 1)) < 0)
+	if ((r = pend_check(m, e->path, !opaque, 1)) < 0)
 		return r;
 	if (opaque) {
 		d->opq = d->opq > L ? d->opq : L;
 		return 0;
 	}
-	if (!(n = hget(&m->nodes, m->path)))
-		return node_new(m, d, m->path, K_WH)
+	if (!(n = hget(&m->nodes, e->path)))
+		return node_new(m, d, e->path, K_WH)
 			   ? 0
-			   : fail(m, -1, "failed to record: %s:", m->path);
+			   : fail(m, -1, "failed to record: %s:", e->path);
 	if (n->kind == K_DIR) {
 		n->opq = n->opq > L ? n->opq : L;
 		if (n->meta != L && n->layer != L)
@@ -673,106 +555,55 @@ static int whiteout(struct merge *m)
 
 static int apply_entry(struct merge *m)
 {
-	mode_t type = ar.filetype(m->e);
-	const char *link = ar.hardlink(m->e);
-
-	m->raw = ar.pathname(m->e);
-	if (!m->raw)
-		return m->raw = "?", skip(m, "name not readable");
-	if (safepath_norm(m->raw, m->path, sizeof(m->path)) < 0)
-		return skip(m, errno == EXDEV ? "path leaves the root" : "path too long");
-	if (!m->path[0])
+	switch (m->e->kind) {
+	case TAR_ROOT:
 		return root_entry(m);
-	safepath_split(m->path, m->dir, &m->base);
-	if (!strncmp(m->base, ".wh.", 4))
+	case TAR_WHITEOUT:
+	case TAR_OPAQUE:
 		return whiteout(m);
-	if (type == AE_IFCHR || type == AE_IFBLK) {
-		m->st->devices++;
-		return skip(m, "device node not created");
-	}
-	if (type == AE_IFSOCK)
-		return skip(m, "socket not created");
-	if (!link && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO)
-		return skip(m, "unknown file type");
-	if (type == AE_IFLNK && !link && !ar.symlink(m->e))
-		return skip(m, "symbolic link without a target");
-	if (type == AE_IFDIR && !link)
+	case TAR_DIR:
 		return add_dir(m);
-	return add_leaf(m, link);
-}
-
-/* A reader for the layer on FD with the decompressors O allows. */
-static struct archive *open_reader(struct merge *m, int fd)
-{
-	struct archive *a = ar.read_new();
-	enum layer_compression z = m->o->compression;
-
-	if (!a)
-		return errno = ENOMEM, fail(m, -1, "failed to read layer:"), NULL;
-	ar.format_tar(a);
-	ar.format_empty(a);
-	if (z == LAYER_AUTO || z == LAYER_GZIP)
-		ar.filter_gzip(a);
-	if (z == LAYER_AUTO || z == LAYER_ZSTD)
-		ar.filter_zstd(a);
-	if (ar.open_fd(a, fd, 1 << 17) != ARCHIVE_OK) {
-		errno = EINVAL;
-		fail(m, -1, "failed to read layer: %s", ar.error_string(a));
-		ar.read_free(a);
-		return NULL;
+	default:
+		return add_leaf(m);
 	}
-	return a;
 }
 
 static int read_all(struct merge *m)
 {
 	int r, rc = 0;
 
-	m->index = 0;
-	while (rc == 0 && ((r = ar.next_header(m->a, &m->e)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
-		m->st->entries++;
-		m->raw = NULL;
-		if ((rc = over_limit(m)))
-			break;
+	while (rc == 0 && (r = tarwalk_next(m->t, &m->e)) > 0)
 		rc = apply_entry(m);
-		m->index++;
-	}
-	if (rc)
-		return rc;
-	if (r != ARCHIVE_EOF) {
-		const char *e = ar.error_string(m->a);
-		errno = EINVAL;
-		return fail(m, -1, "failed to read layer: %s", e ? e : "unexpected end of data");
-	}
-	return 0;
+	return rc ? rc : r;
 }
 
-/* Read the layer again for the shadowed files its hard links need, and write their data. */
+/* Read the layer again for the shadowed files its hard links need, and write their data.
+ * Quietly: its skipped entries were reported the first time. */
 static int reread(struct merge *m, int fd)
 {
+	struct layer_opts quiet = *m->o;
+	struct layer_stats st;
 	size_t done = 0;
-	int r, rc = 0;
+	int r = 1, rc = 0;
 
+	quiet.warn = NULL;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return fail(m, -1, "failed to read layer:");
-	if (!(m->a = open_reader(m, fd)))
+	if (!(m->t = tarwalk_open(fd, &quiet, &st, m->err)))
 		return -1;
-	for (m->index = 0; !rc && done < m->rereads &&
-			   ((r = ar.next_header(m->a, &m->e)) == ARCHIVE_OK || r == ARCHIVE_WARN);
-	     m->index++) {
-		struct shadow *sh;
+	while (!rc && done < m->rereads && (r = tarwalk_next(m->t, &m->e)) > 0) {
+		struct shadow *sh = hget(&m->shad, m->e->path);
 
-		m->raw = ar.pathname(m->e);
-		if (!m->raw || safepath_norm(m->raw, m->path, sizeof(m->path)) < 0)
-			continue;
-		sh = hget(&m->shad, m->path);
-		if (sh && sh->ino && sh->index == m->index) {
+		if (sh && sh->ino && sh->index == m->e->index) {
 			done++;
 			rc = leaf_inode(m, sh->ino) ? 0 : -1;
 		}
 	}
-	ar.read_free(m->a);
-	m->a = NULL;
+	tarwalk_close(m->t);
+	m->t = NULL;
+	m->st->bytes += st.bytes;
+	if (!rc && r < 0)
+		rc = -1;
 	if (!rc && done < m->rereads)
 		rc = fail(m, -1, "failed to read layer: shadowed files not found again");
 	return rc;
@@ -781,38 +612,20 @@ static int reread(struct merge *m, int fd)
 int merge_layer(struct merge *m, int fd, const struct layer_opts *o, struct layer_stats *st,
 		struct layer_error *err)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old = (locale_t)0;
 	int rc = -1;
 
-	memset(st, 0, sizeof(*st));
-	err->msg[0] = '\0';
-	m->o = o, m->st = st, m->err = err, m->raw = NULL;
+	m->o = o, m->st = st, m->err = err;
 	m->cur--;
 	m->curmode = m->dirmode;
-	pthread_once(&once, load_once);
-	if (ar_loaded < 0) {
-		snprintf(err->msg, sizeof(err->msg), "failed to load libarchive: %s", dl_error());
-		errno = ELIBACC;
-		goto out;
-	}
-	/* Names are bytes: read them in a UTF-8 locale so pax UTF-8 names pass unchanged. */
-	if (utf8)
-		old = uselocale(utf8);
-	if ((m->a = open_reader(m, fd))) {
+	if ((m->t = tarwalk_open(fd, o, st, err))) {
 		rc = read_all(m);
-		ar.read_free(m->a);
-		m->a = NULL;
+		tarwalk_close(m->t);
+		m->t = NULL;
 	}
 	if (rc == 0 && m->rereads)
 		rc = reread(m, fd);
 	m->rereads = 0;
 	hclear(&m->shad, 1);
-	if (utf8)
-		uselocale(old);
-out:
-	if (utf8)
-		freelocale(utf8);
 	hclear(&m->here, 0);
 	m->o = NULL;
 	return rc;
@@ -850,14 +663,22 @@ void merge_free(struct merge *m)
 	free(m);
 }
 
-/* The configuration layer's own entry context (no archive entry). */
-static void top_ctx(struct merge *m, struct layer_error *err, struct layer_stats *st)
+/* The configuration layer's own entry context (no archive entry): PATH normalized into
+ * m->top (-1 when it leaves the root). */
+static int top_ctx(struct merge *m, struct layer_error *err, struct layer_stats *st,
+		   const char *path)
 {
 	memset(st, 0, sizeof(*st));
 	err->msg[0] = '\0';
 	m->err = err;
 	m->st = st;
-	m->raw = NULL;
+	m->t = NULL;
+	m->e = &m->top;
+	if (safepath_norm(path, m->top.path, sizeof(m->top.path)) < 0)
+		return -1;
+	if (*m->top.path)
+		safepath_split(m->top.path, m->top.dir, &m->top.base);
+	return 0;
 }
 
 int merge_file(struct merge *m, const char *path, const void *data, size_t len, mode_t mode,
@@ -868,17 +689,15 @@ int merge_file(struct merge *m, const char *path, const void *data, size_t len, 
 	struct node *parent, *n;
 	int r;
 
-	top_ctx(m, err, &st);
-	if (safepath_norm(path, m->path, sizeof(m->path)) < 0 || !*m->path)
+	if (top_ctx(m, err, &st, path) < 0 || !*m->top.path)
 		return FALLBACK(m, "a configuration file outside the root: %s", path);
-	safepath_split(m->path, m->dir, &m->base);
-	if ((r = walk(m, m->dir, 0, &parent)) != WALK_OK)
+	if ((r = walk(m, m->top.dir, 0, &parent)) != WALK_OK)
 		return r < 0 ? r : FALLBACK(m, "a configuration file shadowed: %s", path);
 	if (!(ino = sqfs_inode(m->w, SQFS_FILE, mode, m->now, NULL)) ||
 	    sqfs_file_begin(m->w, ino) < 0 || sqfs_file_write(m->w, data, len, 0) < 0 ||
 	    sqfs_file_end(m->w, len) < 0)
 		return fail(m, -1, "failed to write: %s:", path);
-	if (!(n = hget(&m->nodes, m->path)) && !(n = node_new(m, parent, m->path, K_LEAF)))
+	if (!(n = hget(&m->nodes, m->top.path)) && !(n = node_new(m, parent, m->top.path, K_LEAF)))
 		return fail(m, -1, "failed to record: %s:", path);
 	n->kind = K_LEAF;
 	n->ino = ino;
@@ -891,10 +710,9 @@ int merge_mkdir(struct merge *m, const char *path, struct layer_error *err)
 	struct node *n;
 	int r;
 
-	top_ctx(m, err, &st);
-	if (safepath_norm(path, m->path, sizeof(m->path)) < 0)
+	if (top_ctx(m, err, &st, path) < 0)
 		return FALLBACK(m, "a configuration directory outside the root: %s", path);
-	if ((r = walk(m, m->path, 0, &n)) != WALK_OK)
+	if ((r = walk(m, m->top.path, 0, &n)) != WALK_OK)
 		return r < 0 ? r : FALLBACK(m, "a configuration directory shadowed: %s", path);
 	return 0;
 }
@@ -919,7 +737,7 @@ int merge_finish(struct merge *m, struct layer_error *err)
 {
 	struct layer_stats st;
 
-	top_ctx(m, err, &st);
+	top_ctx(m, err, &st, "");
 	for (size_t i = 0; i < m->pend.cap; i++)
 		if (m->pend.tab[i].key && m->pend.tab[i].val)
 			return FALLBACK(m, "a hard link to a target no layer defines: %s",

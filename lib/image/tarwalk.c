@@ -1,0 +1,384 @@
+/* tarwalk: read and classify the entries of an image layer (see tarwalk.h). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/dl.h"
+#include "base/safepath.h"
+#include "image/tarwalk.h"
+
+/* libarchive's functions, resolved on first use; same order as ar_names. */
+static struct {
+	struct archive *(*read_new)(void);
+	int (*format_tar)(struct archive *);
+	int (*format_empty)(struct archive *);
+	int (*filter_gzip)(struct archive *);
+	int (*filter_zstd)(struct archive *);
+	int (*open_fd)(struct archive *, int, size_t);
+	int (*next_header)(struct archive *, struct archive_entry **);
+	int (*data_block)(struct archive *, const void **, size_t *, la_int64_t *);
+	int (*read_free)(struct archive *);
+	const char *(*error_string)(struct archive *);
+	la_int64_t (*filter_bytes)(struct archive *, int);
+	const char *(*pathname)(struct archive_entry *);
+	const char *(*symlink)(struct archive_entry *);
+	const char *(*hardlink)(struct archive_entry *);
+	mode_t (*filetype)(struct archive_entry *);
+	mode_t (*perm)(struct archive_entry *);
+	la_int64_t (*size)(struct archive_entry *);
+	time_t (*atime)(struct archive_entry *);
+	long (*atime_nsec)(struct archive_entry *);
+	int (*atime_is_set)(struct archive_entry *);
+	time_t (*mtime)(struct archive_entry *);
+	long (*mtime_nsec)(struct archive_entry *);
+	int (*xattr_reset)(struct archive_entry *);
+	int (*xattr_next)(struct archive_entry *, const char **, const void **, size_t *);
+} ar;
+
+static const char *const ar_names[] = {
+    "archive_read_new",
+    "archive_read_support_format_tar",
+    "archive_read_support_format_empty",
+    "archive_read_support_filter_gzip",
+    "archive_read_support_filter_zstd",
+    "archive_read_open_fd",
+    "archive_read_next_header",
+    "archive_read_data_block",
+    "archive_read_free",
+    "archive_error_string",
+    "archive_filter_bytes",
+    "archive_entry_pathname",
+    "archive_entry_symlink",
+    "archive_entry_hardlink",
+    "archive_entry_filetype",
+    "archive_entry_perm",
+    "archive_entry_size",
+    "archive_entry_atime",
+    "archive_entry_atime_nsec",
+    "archive_entry_atime_is_set",
+    "archive_entry_mtime",
+    "archive_entry_mtime_nsec",
+    "archive_entry_xattr_reset",
+    "archive_entry_xattr_next",
+};
+
+_Static_assert(sizeof(ar) == sizeof(ar_names) / sizeof(ar_names[0]) * sizeof(void *),
+	       "ar and ar_names must list the same functions");
+
+struct tarwalk {
+	const struct layer_opts *o;
+	struct layer_stats *st;
+	struct layer_error *err;
+	struct archive *a;
+	struct archive_entry *ae;
+	locale_t utf8, old;
+	long index;
+	struct tar_entry e;
+};
+
+static int ar_loaded = -1;
+
+static void load_once(void)
+{
+	static const char *const sonames[] = {"libarchive.so.13", "libarchive.so", NULL};
+
+	ar_loaded =
+	    dl_load(sonames, ar_names, (void **)&ar, sizeof(ar_names) / sizeof(ar_names[0]));
+}
+
+/* Resolve libarchive once, also when layers are read from several threads. */
+static int load_libarchive(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_once);
+	if (ar_loaded < 0)
+		errno = ELIBACC;
+	return ar_loaded;
+}
+
+/* libarchive's reason for the last failure; it has none for some truncated streams. */
+static const char *ar_error(struct archive *a)
+{
+	const char *e = ar.error_string(a);
+
+	return e ? e : "unexpected end of data";
+}
+
+int tarwalk_fail(struct layer_error *err, int rc, const char *fmt, ...)
+{
+	int saved = errno;
+	size_t len = sizeof(err->msg);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, len, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < len && fmt[strlen(fmt) - 1] == ':')
+		snprintf(err->msg + n, len - (size_t)n, " %s", strerror(saved));
+	errno = saved ? saved : EIO;
+	return rc;
+}
+
+int tarwalk_skip(struct tarwalk *t, const char *reason)
+{
+	t->st->skipped++;
+	if (t->o->warn)
+		t->o->warn(t->o->ctx, t->e.raw ? t->e.raw : "?", reason);
+	return 0;
+}
+
+/* Fail once the uncompressed stream passes max_size. */
+static int over_limit(struct tarwalk *t)
+{
+	const char *raw = t->e.raw;
+
+	if (!t->o->max_size || (unsigned long long)ar.filter_bytes(t->a, 0) <= t->o->max_size)
+		return 0;
+	errno = EFBIG;
+	return tarwalk_fail(t->err, -1,
+			    "failed to extract: %s%slayer exceeds the maximum size of %llu bytes",
+			    raw ? raw : "", raw ? ": " : "", t->o->max_size);
+}
+
+/* Split e->path into e->dir and e->base. */
+static void split(struct tar_entry *e)
+{
+	if (*e->path)
+		safepath_split(e->path, e->dir, &e->base);
+	else
+		e->dir[0] = '\0', e->base = e->path;
+}
+
+/* `.wh.*` (the current entry's base name): a whiteout, an opaque marker, or ignored (0). */
+static int whiteout(struct tarwalk *t)
+{
+	struct tar_entry *e = &t->e;
+	const char *name = e->base + 4;
+	int opaque = !strcmp(e->base, ".wh..wh..opq");
+
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    (!strncmp(name, ".wh.", 4) && !opaque)) {
+		t->st->wh_ignored++;
+		return tarwalk_skip(t, "unsupported whiteout ignored");
+	}
+	if (opaque) {
+		t->st->opaques++;
+		e->kind = TAR_OPAQUE;
+		memmove(e->path, e->dir, strlen(e->dir) + 1); /* the directory it empties */
+		split(e);
+		return 1;
+	}
+	t->st->whiteouts++;
+	e->kind = TAR_WHITEOUT;
+	memmove((char *)e->base, name, strlen(name) + 1); /* the name it hides */
+	return 1;
+}
+
+/* A hard link: its target normalized inside the root (0: skipped). */
+static int hardlink(struct tarwalk *t, const char *link)
+{
+	struct tar_entry *e = &t->e;
+	int r = safepath_norm(link, e->target, sizeof(e->target));
+
+	if (r < 0 && errno == ENAMETOOLONG)
+		return tarwalk_skip(t, "hard link target name too long");
+	if (r < 0 || !*e->target)
+		return tarwalk_skip(t, "hard link target outside the root");
+	if (!strcmp(e->target, e->path))
+		return tarwalk_skip(t, "hard link to itself");
+	e->kind = TAR_HARDLINK;
+	return 1;
+}
+
+/* The kind of an entry that is not a whiteout (0: skipped). */
+static int classify(struct tarwalk *t)
+{
+	mode_t type = ar.filetype(t->ae);
+	const char *link = ar.hardlink(t->ae);
+
+	if (!t->e.path[0]) {
+		if (type != AE_IFDIR)
+			return tarwalk_skip(t, "root entry is not a directory");
+		t->e.kind = TAR_ROOT;
+		return 1;
+	}
+	if (!strncmp(t->e.base, ".wh.", 4))
+		return whiteout(t);
+	if (type == AE_IFCHR || type == AE_IFBLK) {
+		t->st->devices++;
+		return tarwalk_skip(t, "device node not created");
+	}
+	if (type == AE_IFSOCK)
+		return tarwalk_skip(t, "socket not created");
+	if (link)
+		return hardlink(t, link);
+	if (type == AE_IFDIR)
+		t->e.kind = TAR_DIR;
+	else if (type == AE_IFREG)
+		t->e.kind = TAR_FILE;
+	else if (type == AE_IFIFO)
+		t->e.kind = TAR_FIFO;
+	else if (type != AE_IFLNK)
+		return tarwalk_skip(t, "unknown file type");
+	else if (!(t->e.symlink = ar.symlink(t->ae)))
+		return tarwalk_skip(t, "symbolic link without a target");
+	else
+		t->e.kind = TAR_SYMLINK;
+	return 1;
+}
+
+/* Fill in the current entry from its header: 1 for the sink, 0 skipped. */
+static int entry(struct tarwalk *t)
+{
+	struct tar_entry *e = &t->e;
+	la_int64_t size = ar.size(t->ae);
+
+	e->index = t->index++;
+	e->symlink = NULL;
+	if (!e->raw)
+		return tarwalk_skip(t, "name not readable");
+	if (safepath_norm(e->raw, e->path, sizeof(e->path)) < 0)
+		return tarwalk_skip(t, errno == EXDEV ? "path leaves the root" : "path too long");
+	split(e);
+	e->mode = ar.perm(t->ae) & 07777;
+	e->size = size > 0 ? (uint64_t)size : 0;
+	e->mtime.tv_sec = ar.mtime(t->ae);
+	e->mtime.tv_nsec = ar.mtime_nsec(t->ae);
+	e->atime = e->mtime;
+	if (ar.atime_is_set(t->ae)) {
+		e->atime.tv_sec = ar.atime(t->ae);
+		e->atime.tv_nsec = ar.atime_nsec(t->ae);
+	}
+	e->nxattrs = (size_t)ar.xattr_reset(t->ae);
+	return classify(t);
+}
+
+int tarwalk_next(struct tarwalk *t, const struct tar_entry **e)
+{
+	int r;
+
+	while ((r = ar.next_header(t->a, &t->ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		t->st->entries++;
+		t->e.raw = ar.pathname(t->ae);
+		if (over_limit(t) < 0)
+			return -1;
+		if (entry(t)) {
+			*e = &t->e;
+			return 1;
+		}
+	}
+	t->e.raw = NULL; /* the entry is gone; data skipped at the end still counts */
+	if (over_limit(t) < 0)
+		return -1;
+	if (r != ARCHIVE_EOF) {
+		errno = EINVAL;
+		return tarwalk_fail(t->err, -1, "failed to read layer: %s", ar_error(t->a));
+	}
+	return 0;
+}
+
+int tarwalk_block(struct tarwalk *t, const void **buf, size_t *len, uint64_t *off)
+{
+	la_int64_t o;
+	int r = ar.data_block(t->a, buf, len, &o);
+
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+		errno = EIO;
+		return tarwalk_fail(t->err, -1, "failed to read: %s: %s", t->e.path,
+				    ar_error(t->a));
+	}
+	if (over_limit(t) < 0)
+		return -1;
+	*off = o > 0 ? (uint64_t)o : 0;
+	t->st->bytes += *len;
+	return 1;
+}
+
+int tarwalk_xattrs(struct tarwalk *t,
+		   int (*fn)(void *ctx, const char *name, const void *value, size_t len), void *ctx)
+{
+	const char *name;
+	const void *value;
+	size_t len;
+
+	if (!t->e.nxattrs || ar.xattr_reset(t->ae) <= 0)
+		return 0;
+	while (ar.xattr_next(t->ae, &name, &value, &len) == ARCHIVE_OK)
+		if (!strncmp(name, "user.", 5) && name[5] && fn(ctx, name, value, len) < 0)
+			return -1;
+	return 0;
+}
+
+/* A reader for the tar stream on FD with the decompressors the options allow. */
+static struct archive *open_reader(struct tarwalk *t, int fd)
+{
+	struct archive *a = ar.read_new();
+	enum layer_compression z = t->o->compression;
+
+	if (!a)
+		return errno = ENOMEM, tarwalk_fail(t->err, 0, "failed to read layer:"), NULL;
+	ar.format_tar(a);
+	ar.format_empty(a);
+	if (z == LAYER_AUTO || z == LAYER_GZIP)
+		ar.filter_gzip(a);
+	if (z == LAYER_AUTO || z == LAYER_ZSTD)
+		ar.filter_zstd(a);
+	if (ar.open_fd(a, fd, 1 << 17) != ARCHIVE_OK) {
+		errno = EINVAL;
+		tarwalk_fail(t->err, 0, "failed to read layer: %s", ar_error(a));
+		ar.read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+struct tarwalk *tarwalk_open(int fd, const struct layer_opts *o, struct layer_stats *st,
+			     struct layer_error *err)
+{
+	struct tarwalk *t;
+
+	memset(st, 0, sizeof(*st));
+	err->msg[0] = '\0';
+	if (load_libarchive() < 0) {
+		snprintf(err->msg, sizeof(err->msg), "failed to load libarchive: %s", dl_error());
+		return NULL;
+	}
+	if (!(t = calloc(1, sizeof(*t)))) {
+		tarwalk_fail(err, 0, "failed to read layer:");
+		return NULL;
+	}
+	t->o = o, t->st = st, t->err = err;
+	t->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (t->utf8)
+		t->old = uselocale(t->utf8);
+	if (!(t->a = open_reader(t, fd))) {
+		int saved = errno;
+		tarwalk_close(t);
+		errno = saved;
+		return NULL;
+	}
+	return t;
+}
+
+void tarwalk_close(struct tarwalk *t)
+{
+	if (!t)
+		return;
+	if (t->a)
+		ar.read_free(t->a);
+	if (t->utf8) {
+		uselocale(t->old);
+		freelocale(t->utf8);
+	}
+	free(t);
+}
