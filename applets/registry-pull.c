@@ -27,6 +27,7 @@ static const char usage[] =
     "there; concurrent pulls of shared layers download them once), and print:\n"
     "  config DIGEST PATH\n"
     "  layer DIGEST MEDIATYPE PATH      (one line per layer, base layer first)\n"
+    "  image SOURCE ARCH                (the provenance enroot records, the platform)\n"
     "\n"
     "  -a, --arch ARCH   x86_64, aarch64 or ppc64le (default: this machine's)\n"
     "  -c, --cache DIR   the cache (default: $ENROOT_CACHE_PATH, else\n"
@@ -89,10 +90,13 @@ static void verify_all(struct blobcache *c, const struct registry_image *img)
 			die("Checksum mismatch: %s", img->layers[i].digest + 7);
 }
 
-static void print_blobs(struct blobcache *c, const struct registry_image *img)
+static void print_blobs(struct blobcache *c, const struct registry_image *img,
+			const struct imageref *ref, const char *arch)
 {
-	char *p = blobcache_path(c, img->config.digest);
+	char *p = blobcache_path(c, img->config.digest), *prov = imageref_provenance(ref);
 
+	if (!prov)
+		die("failed to allocate memory:");
 	printf("config %s %s\n", img->config.digest, p);
 	free(p);
 	for (size_t i = 0; i < img->nlayers; i++) {
@@ -101,6 +105,8 @@ static void print_blobs(struct blobcache *c, const struct registry_image *img)
 		       img->layers[i].media_type ? img->layers[i].media_type : "-", p);
 		free(p);
 	}
+	printf("image %s %s\n", prov, arch);
+	free(prov);
 }
 
 int registry_pull_main(int argc, char **argv)
@@ -135,7 +141,7 @@ int registry_pull_main(int argc, char **argv)
 	msg_debug("fetched %zu blobs, %zu found in the cache", st.fetched, st.hits);
 	if (a.verify)
 		verify_all(&c, &img);
-	print_blobs(&c, &img);
+	print_blobs(&c, &img, &ref, platform.architecture);
 	manifest_image_free(&img);
 	registry_close(&r);
 	blobcache_close(&c);

@@ -27,6 +27,7 @@
 #include "image/imgconfig.h"
 #include "image/layer.h"
 #include "image/merge.h"
+#include "image/onepass.h"
 #include "image/sqfs.h"
 #include "image/squash.h"
 #include "registry/blobcache.h"
@@ -493,15 +494,7 @@ out:
 	return rc;
 }
 
-/* The one-pass path (lib/image/merge.h): the layers, top-down, straight into the image. */
-struct onepass {
-	struct sqfs *w;
-	struct merge *m;
-	struct layer_error err;
-	int fd;
-};
-
-/* Report a merge step's result: 0, MERGE_FALLBACK (said in debug output) or -1 (an error). */
+/* Report a one-pass step's result: 0, MERGE_FALLBACK (said in debug output) or -1. */
 static int onepass_rc(struct onepass *p, int rc, const char *what)
 {
 	if (rc == MERGE_FALLBACK)
@@ -511,57 +504,36 @@ static int onepass_rc(struct onepass *p, int rc, const char *what)
 	return rc;
 }
 
-/* The image configuration files as the uppermost layer (what imgconfig_write does). */
-static int onepass_config(struct onepass *p, json_t cfg, const char *prov, const char *arch)
+/* The image configuration files as the uppermost layer; IC gets the rendering. */
+static int onepass_conf(struct onepass *p, json_t cfg, const char *prov, const char *arch,
+			struct imgconfig *ic)
 {
-	static const char *const names[] = {"etc/rc", "etc/rc.local", "etc/fstab",
-					    "etc/environment"};
-	struct imgconfig ic;
-	int rc = 0;
-
-	if (imgconfig_render(cfg, prov, &ic) < 0) {
+	if (imgconfig_render(cfg, prov, ic) < 0) {
 		msg_error("failed to render image configuration:");
 		return -1;
 	}
-	if (arch && (!ic.arch || strcmp(ic.arch, arch)))
+	if (arch && (!ic->arch || strcmp(ic->arch, arch)))
 		msg_warn("Image architecture doesn't match the requested one: %s != %s",
-			 ic.arch ? ic.arch : "", arch);
-	const struct buf *bufs[] = {&ic.rc, &ic.rclocal, &ic.fstab, &ic.environment};
-	for (size_t i = 0; !rc && i < 4; i++)
-		rc = merge_file(p->m, names[i], bufs[i]->data ? bufs[i]->data : "", bufs[i]->len,
-				0644, &p->err);
-	if (!rc)
-		rc = merge_mkdir(p->m, ic.workdir, &p->err);
-	for (size_t i = 0; !rc && ic.volumes && ic.volumes[i]; i++)
-		rc = merge_mkdir(p->m, ic.volumes[i], &p->err);
-	imgconfig_free(&ic);
-	return onepass_rc(p, rc, "failed to write image configuration");
+			 ic->arch ? ic->arch : "", arch);
+	return onepass_rc(p, onepass_config(p, ic), "failed to write image configuration");
 }
 
 /* Merge the cached blob B as the next layer down. */
-static int onepass_layer(struct onepass *p, struct blobcache *bc, const struct registry_blob *b)
+static int onepass_blob(struct onepass *p, struct blobcache *bc, const struct registry_blob *b)
 {
-	int comp = b->media_type ? layer_media_type(b->media_type) : -1;
-	struct layer_opts o = {
-	    .compression = comp < 0 ? LAYER_AUTO : (enum layer_compression)comp,
-	    .warn = warn_entry,
-	};
-	struct layer_stats st;
+	unsigned long long max;
 	int fd, rc, bad;
 
-	if (layer_limit(&o.max_size) < 0)
+	if (layer_limit(&max) < 0)
 		return -1;
 	if ((fd = blobcache_open_blob(bc, b->digest)) < 0) {
 		msg_error("failed to open: %s in the cache:", b->digest);
 		return -1;
 	}
-	rc = merge_layer(p->m, fd, &o, &st, &p->err);
-	bad = rc == -1 && (errno == EINVAL || errno == EIO || errno == EFBIG);
+	rc = onepass_layer(p, fd, b->media_type, max, &bad);
 	close(fd);
 	if (bad) /* as in apply_layer: a blob that does not unpack leaves the cache */
 		(void)blobcache_evict(bc, b->digest);
-	if (rc == 0 && st.devices)
-		msg_debug("layer %s: %llu device nodes skipped", b->digest, st.devices);
 	if (rc < 0 && rc != MERGE_FALLBACK) { /* the same line as apply_layer's */
 		msg_error("failed to extract layer %s: %s", b->digest, p->err.msg);
 		return rc;
@@ -581,61 +553,23 @@ static int fetch_and_merge(struct fetcher *f, struct onepass *p)
 			msg_error("%s", f->why[i]);
 			rc = -1;
 		} else {
-			rc = onepass_layer(p, f->bc, &f->img->layers[i]);
+			rc = onepass_blob(p, f->bc, &f->img->layers[i]);
 		}
 	}
 	fetch_join(f, rc != 0, "merged");
 	return rc;
 }
 
-/* Open the image file and the writer; MERGE_FALLBACK when the options need mksquashfs. */
-static int onepass_open(struct onepass *p, const char *tmp, size_t nlayers)
-{
-	const char *epoch = getenv("SOURCE_DATE_EPOCH");
-	struct sqfs_opts o;
-	char why[256];
-	mode_t mask = umask(0);
-
-	umask(mask);
-	if (sqfs_opts_parse(getenv("ENROOT_SQUASH_OPTIONS"), epoch, &o, why, sizeof(why)) < 0) {
-		msg_debug("one-pass import not possible (%s), using mksquashfs", why);
-		return MERGE_FALLBACK;
-	}
-	if ((p->fd = open(tmp, O_RDWR | O_TRUNC | O_CLOEXEC)) < 0) {
-		msg_error("failed to open: %s:", tmp);
-		return -1;
-	}
-	if (!(p->w = sqfs_new(p->fd, &o))) {
-		msg_debug("one-pass import not possible (compressor: %s), using mksquashfs",
-			  errno == ELIBACC ? dl_error() : strerror(errno));
-		return MERGE_FALLBACK;
-	}
-	if (!(p->m = merge_new(p->w, nlayers, o.have_all_time ? o.all_time : (uint32_t)time(NULL),
-			       0755 & ~mask)))
-		die("out of memory");
-	return 0;
-}
-
-static void onepass_close(struct onepass *p)
-{
-	merge_free(p->m);
-	sqfs_free(p->w);
-	p->m = NULL;
-	p->w = NULL;
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-}
-
 /* docker:// in one pass into TMP, published as OUT: 0, -1 (said why) or MERGE_FALLBACK. */
 static int onepass_docker(struct import_job *job, const char *tmp, const char *out)
 {
 	struct onepass p = {.fd = -1};
+	struct imgconfig ic = {0};
 	struct docker d;
 	struct fetcher f = {.tty = job->tty};
 	json_t cfg = NULL;
 	char *prov = NULL;
-	int rc = -1;
+	int rc = -1, fd = -1;
 
 	if (docker_open(job, &d) < 0)
 		goto out;
@@ -648,14 +582,26 @@ static int onepass_docker(struct import_job *job, const char *tmp, const char *o
 		msg_info("Downloading %zu missing layers...", count_missing(&d.bc, &d.img));
 	else
 		msg_info("Found all layers in cache");
-	if (!(cfg = docker_config(&d, &f)) || (rc = onepass_open(&p, tmp, d.img.nlayers)))
+	if (!(cfg = docker_config(&d, &f)))
 		goto out;
 	if (!(prov = imageref_provenance(&d.ref)))
 		die("out of memory");
+	if ((fd = open(tmp, O_RDWR | O_CLOEXEC)) < 0) {
+		msg_error("failed to open: %s:", tmp);
+		goto out;
+	}
+	/* The time of everything the import makes is the image's own (reproducible images). */
+	if (imgconfig_render(cfg, prov, &ic) < 0)
+		die("out of memory");
+	rc = onepass_open(&p, fd, d.img.nlayers, (uint32_t)ic.created);
+	imgconfig_free(&ic);
+	p.warn = warn_entry;
+	if (onepass_rc(&p, rc, "failed to create squashfs"))
+		goto out;
 	msg_info("Extracting image layers and creating squashfs filesystem...");
-	if (!(rc = onepass_config(&p, cfg, prov, d.plat.architecture)) &&
+	if (!(rc = onepass_conf(&p, cfg, prov, d.plat.architecture, &ic)) &&
 	    !(rc = fetch_and_merge(&f, &p)))
-		rc = onepass_rc(&p, merge_finish(p.m, &p.err), "failed to create squashfs");
+		rc = onepass_rc(&p, onepass_finish(&p), "failed to create squashfs");
 	onepass_close(&p);
 	if (!rc && squash_publish(tmp, out) < 0) {
 		char why[PATH_MAX + 128];
@@ -665,6 +611,9 @@ static int onepass_docker(struct import_job *job, const char *tmp, const char *o
 	}
 out:
 	onepass_close(&p);
+	imgconfig_free(&ic);
+	if (fd >= 0)
+		close(fd);
 	free(prov);
 	json_free(cfg);
 	docker_close(&d);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -308,6 +309,32 @@ static const char rclocal_text[] =
     "# This file is sourced by /etc/rc when the container starts.\n"
     "# It can be used to manipulate the entrypoint or the command of the container.\n";
 
+long long imgconfig_time(const char *s)
+{
+	struct tm tm = {0};
+	int off = 0, n = 0;
+	long long t;
+	char *end;
+
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return -1;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			n++;
+	if (end[-1] == '.' && !n)
+		return -1;
+	if (*end == '+' || *end == '-') {
+		int h, m;
+		if (sscanf(end + 1, "%2d:%2d", &h, &m) != 2 || strlen(end) != 6)
+			return -1;
+		off = (*end == '-' ? -1 : 1) * (h * 3600 + m * 60);
+	} else if (strcmp(end, "Z") && strcmp(end, "z")) {
+		return -1;
+	}
+	t = (long long)timegm(&tm) - off;
+	return t < 0 ? -1 : t;
+}
+
 int imgconfig_render(json_t cfg, const char *uri, struct imgconfig *ic)
 {
 	json_t c = config_obj(cfg);
@@ -320,6 +347,9 @@ int imgconfig_render(json_t cfg, const char *uri, struct imgconfig *ic)
 		arch = json_string(json_get(cfg, "Architecture"));
 	ic->workdir = strdup(wd && *wd ? wd : "/");
 	ic->arch = arch ? strdup(arch) : NULL;
+	ic->created = imgconfig_time(json_string(json_get(cfg, "created")));
+	if (ic->created < 0)
+		ic->created = 0;
 	rc = !ic->workdir || (arch && !ic->arch) ? -1 : 0;
 	rc = rc ? rc : render_rc(c, uri, ic->workdir, &ic->rc);
 	rc = rc ? rc : buf_adds(&ic->rclocal, rclocal_text);

@@ -21,12 +21,17 @@ struct imgconfig {
 	char *workdir;		/* WorkingDir, "/" when unset */
 	char **volumes;		/* .config.Volumes keys, sorted, NULL-terminated */
 	char *arch;		/* .architecture (or .Architecture), NULL when absent */
+	long long created;	/* .created in seconds since the epoch; 0: absent or invalid */
 };
 
 /* Render everything from CFG; URI is recorded in /etc/rc as the provenance.  Returns 0, or -1
  * with errno ENOMEM (IC is then freed). */
 int imgconfig_render(json_t cfg, const char *uri, struct imgconfig *ic);
 void imgconfig_free(struct imgconfig *ic);
+
+/* An RFC 3339 time (2024-05-01T12:00:00.123Z, offsets allowed) in seconds since the epoch;
+ * -1 when S is not one. */
+long long imgconfig_time(const char *s);
 
 /* Append WORD to B quoted as bash's ${WORD@Q} does in a UTF-8 locale: '' for the empty word,
  * 'WORD' with ' written '\'' (a lone ' is \'), or $'...' with C escapes when WORD holds a
