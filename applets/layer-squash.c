@@ -105,6 +105,21 @@ static void read_input(FILE *f, struct input *in)
 		die("no config line in the input");
 }
 
+static void input_free(struct input *in)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		free(in->digests[i]);
+		free(in->types[i]);
+		free(in->paths[i]);
+	}
+	free(in->digests);
+	free(in->types);
+	free(in->paths);
+	free(in->source);
+	free(in->arch);
+	free(in->config);
+}
+
 static json_t load_config(const char *path)
 {
 	struct buf b = BUF_INIT;
@@ -220,5 +235,8 @@ int layer_squash_main(int argc, char **argv)
 	tmp_path = NULL;
 	close(fd);
 	free(tmp);
+	input_free(&in);
+	if (f != stdin)
+		fclose(f);
 	return 0;
 }

@@ -500,8 +500,11 @@ static int write_bundle(struct bundle *b)
 	memcpy(h.data + skip_at, field, SKIP_WIDTH);
 	xwrite_all(fd, h.data, h.len, b->tmpout);
 	msg_info("Generating bundle...");
-	if (archive(b, fd) != 0)
+	if (archive(b, fd) != 0) {
+		buf_free(&h);
+		close(fd);
 		return 1;
+	}
 	if (b->checksum) {
 		hash_from(fd, (off_t)h.len, hex, b->tmpout);
 		if (pwrite(fd, hex, SHA256_HEX - 1, (off_t)sum_at) != SHA256_HEX - 1)
