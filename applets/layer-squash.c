@@ -20,10 +20,10 @@
 #include "base/json.h"
 #include "base/msg.h"
 #include "base/opt.h"
-#include "base/size.h"
 #include "base/stale.h"
 #include "base/xwrap.h"
 #include "image/imgconfig.h"
+#include "image/layer.h"
 #include "image/merge.h"
 #include "image/onepass.h"
 #include "image/squash.h"
@@ -136,14 +136,13 @@ static json_t load_config(const char *path)
 	return cfg;
 }
 
-/* The most bytes one layer may decompress to (ENROOT_MAX_LAYER_SIZE, default 64G). */
+/* The most bytes one layer may decompress to (ENROOT_MAX_LAYER_SIZE). */
 static unsigned long long layer_max(void)
 {
-	const char *v = getenv("ENROOT_MAX_LAYER_SIZE");
-	unsigned long long max = 64ULL << 30;
+	unsigned long long max;
 
-	if (v && *v && size_parse(v, &max) < 0)
-		die("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", v);
+	if (layer_max_size(&max) < 0)
+		die("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", getenv("ENROOT_MAX_LAYER_SIZE"));
 	return max;
 }
 

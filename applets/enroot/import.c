@@ -21,7 +21,6 @@
 #include "base/opt.h"
 #include "base/safepath.h"
 #include "base/sha256.h"
-#include "base/size.h"
 #include "base/stale.h"
 #include "base/xwrap.h"
 #include "image/imgconfig.h"
@@ -255,12 +254,9 @@ static void warn_entry(void *ctx, const char *path, const char *reason)
  * it stops decompression bombs); -1 with a message when the setting is not a size. */
 static int layer_limit(unsigned long long *max)
 {
-	const char *v = getenv("ENROOT_MAX_LAYER_SIZE");
-
-	*max = IMPORT_MAX_LAYER_SIZE;
-	if (!v || !*v || size_parse(v, max) == 0)
+	if (layer_max_size(max) == 0)
 		return 0;
-	msg_error("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", v);
+	msg_error("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", getenv("ENROOT_MAX_LAYER_SIZE"));
 	return -1;
 }
 

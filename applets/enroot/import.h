@@ -11,11 +11,6 @@ extern const char import_usage[], load_usage[];
 int import_main(int argc, char **argv);
 int load_main(int argc, char **argv);
 
-/* The default of ENROOT_MAX_LAYER_SIZE (our extension): the most bytes one layer's tar stream
- * may decompress to, far above any real layer, low enough to stop a decompression bomb before
- * it fills a disk.  0 in the setting means no limit. */
-#define IMPORT_MAX_LAYER_SIZE (64ULL << 30)
-
 /* Everything the pipeline needs; filled by import_main/load_main. */
 struct import_job {
 	const char *uri;

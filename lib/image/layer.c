@@ -12,6 +12,7 @@
 #include "base/io.h"
 #include "base/pathset.h"
 #include "base/safepath.h"
+#include "base/size.h"
 #include "image/layer.h"
 #include "image/tarwalk.h"
 
@@ -549,6 +550,17 @@ static int fix_dirs(struct ctx *c)
 		ret = fix_dir(c, list[i]);
 	free(list);
 	return ret;
+}
+
+int layer_max_size(unsigned long long *max)
+{
+	const char *v = getenv("ENROOT_MAX_LAYER_SIZE");
+
+	*max = LAYER_MAX_SIZE;
+	if (!v || !*v || size_parse(v, max) == 0)
+		return 0;
+	errno = EINVAL;
+	return -1;
 }
 
 int layer_media_type(const char *t)

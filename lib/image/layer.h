@@ -19,6 +19,15 @@
 
 #include "image/tarwalk.h" /* struct layer_opts, layer_stats, layer_error */
 
+/* The default of ENROOT_MAX_LAYER_SIZE (our extension): the most bytes one layer's tar stream
+ * may decompress to, far above any real layer, low enough to stop a decompression bomb before
+ * it fills a disk.  0 in the setting means no limit. */
+#define LAYER_MAX_SIZE (64ULL << 30)
+
+/* ENROOT_MAX_LAYER_SIZE into *MAX (LAYER_MAX_SIZE when unset or empty); -1 with errno EINVAL
+ * when it is not a size (lib/base/size.h). */
+int layer_max_size(unsigned long long *max);
+
 /* Map an OCI or Docker layer media type to a compression; -1 when it is not a layer type. */
 int layer_media_type(const char *media_type);
 
