@@ -500,14 +500,9 @@ static int onepass_rc(struct onepass *p, int rc, const char *what)
 	return rc;
 }
 
-/* The image configuration files as the uppermost layer; IC gets the rendering. */
-static int onepass_conf(struct onepass *p, json_t cfg, const char *prov, const char *arch,
-			struct imgconfig *ic)
+/* The image configuration files of IC as the uppermost layer. */
+static int onepass_conf(struct onepass *p, const struct imgconfig *ic, const char *arch)
 {
-	if (imgconfig_render(cfg, prov, ic) < 0) {
-		msg_error("failed to render image configuration:");
-		return -1;
-	}
 	if (arch && (!ic->arch || strcmp(ic->arch, arch)))
 		msg_warn("Image architecture doesn't match the requested one: %s != %s",
 			 ic->arch ? ic->arch : "", arch);
@@ -586,17 +581,17 @@ static int onepass_docker(struct import_job *job, const char *tmp, const char *o
 		msg_error("failed to open: %s:", tmp);
 		goto out;
 	}
+	if (imgconfig_render(cfg, prov, &ic) < 0) {
+		msg_error("failed to render image configuration:");
+		goto out;
+	}
 	/* The time of everything the import makes is the image's own (reproducible images). */
-	if (imgconfig_render(cfg, prov, &ic) < 0)
-		die("out of memory");
 	rc = onepass_open(&p, fd, d.img.nlayers, (uint32_t)ic.created);
-	imgconfig_free(&ic);
 	p.warn = warn_entry;
 	if (onepass_rc(&p, rc, "failed to create squashfs"))
 		goto out;
 	msg_info("Extracting image layers and creating squashfs filesystem...");
-	if (!(rc = onepass_conf(&p, cfg, prov, d.plat.architecture, &ic)) &&
-	    !(rc = fetch_and_merge(&f, &p)))
+	if (!(rc = onepass_conf(&p, &ic, d.plat.architecture)) && !(rc = fetch_and_merge(&f, &p)))
 		rc = onepass_rc(&p, onepass_finish(&p), "failed to create squashfs");
 	onepass_close(&p);
 	if (!rc && squash_publish(tmp, out) < 0) {
