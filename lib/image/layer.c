@@ -14,6 +14,7 @@
 #include "base/safepath.h"
 #include "base/size.h"
 #include "image/layer.h"
+#include "image/shadow.h"
 #include "image/tarwalk.h"
 
 /* Everything one layer_apply call works with. */
@@ -165,6 +166,12 @@ static int parent_fd(struct ctx *c)
 	return fd;
 }
 
+/* The class of what is at ST for the rules (lib/image/shadow.h). */
+static enum shadow_class class_of(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) ? SHADOW_DIR : SHADOW_LEAF;
+}
+
 /* Clear the way for a new entry at BASE in PFD.  Returns 1 when an existing directory stays
  * (a directory entry merges into it), 0 when the name is free, -1 on error. */
 static int clear_target(struct ctx *c, int pfd)
@@ -173,7 +180,7 @@ static int clear_target(struct ctx *c, int pfd)
 
 	if (fstatat(pfd, c->e->base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : fail(c, "failed to stat: %s:", c->e->path);
-	if (S_ISDIR(st.st_mode) && c->e->kind == TAR_DIR)
+	if (shadow_at(shadow_class(c->e->kind), class_of(&st)) == SHADOW_MERGE)
 		return 1;
 	if (safepath_remove(pfd, c->e->base) < 0)
 		return fail(c, "failed to replace: %s:", c->e->path);
@@ -410,7 +417,7 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-static int prune(struct ctx *c, int dfd, const char *dpath, const char *name);
+static int prune(struct ctx *c, int dfd, const char *dpath, const char *name, int at);
 
 /* Prune every child of the directory NAME in DFD (at PATH). */
 static int prune_children(struct ctx *c, int dfd, const char *name, const char *path)
@@ -426,33 +433,42 @@ static int prune_children(struct ctx *c, int dfd, const char *name, const char *
 	}
 	while (!ret && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			ret = prune(c, dirfd(d), path, de->d_name);
+			ret = prune(c, dirfd(d), path, de->d_name, 0);
 	closedir(d);
 	return ret;
 }
 
-/* Remove what lower layers left at DPATH/NAME (in DFD), keeping what this layer created. */
-static int prune(struct ctx *c, int dfd, const char *dpath, const char *name)
+/* Remove what the current whiteout or opaque marker hides at DPATH/NAME (in DFD), the path
+ * it names (AT) or one below it: what lower layers left goes, what this layer made stays
+ * (shadow.h), and below a directory of this layer the same again. */
+static int prune(struct ctx *c, int dfd, const char *dpath, const char *name, int at)
 {
+	enum shadow_class cls = shadow_class(c->e->kind);
 	char *path = join(dpath, name);
 	struct pathent *pe;
 	struct stat st;
-	int ret = 0;
+	int ret = 0, mine;
 
 	if (!path)
 		return fail(c, "failed to remove: %s:", c->e->raw);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		free(path);
+		return 0;
+	}
 	pe = pathset_get(&c->set, path);
-	if (!pe || !(pe->flags & PATHSET_LAYER)) {
+	mine = pe && (pe->flags & PATHSET_LAYER) && !shadow_own_layer(cls);
+	if (!mine && (at ? shadow_at(cls, class_of(&st)) == SHADOW_HIDE : shadow_below(cls))) {
 		if (safepath_remove(dfd, name) < 0)
 			ret = fail(c, "failed to remove: %s:", path);
-	} else if (!fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode)) {
+	} else if (S_ISDIR(st.st_mode) && shadow_below(cls)) {
 		ret = prune_children(c, dfd, name, path);
 	}
 	free(path);
 	return ret;
 }
 
-/* Apply `.wh.NAME` or `.wh..wh..opq` (the current entry) inside the root. */
+/* Apply `.wh.NAME` or `.wh..wh..opq` (the current entry) inside the root: a whiteout prunes
+ * its path, an opaque marker what is below its directory. */
 static int whiteout(struct ctx *c)
 {
 	const struct tar_entry *e = c->e;
@@ -467,7 +483,7 @@ static int whiteout(struct ctx *c)
 	if (opaque)
 		ret = prune_children(c, dfd, ".", e->path);
 	else
-		ret = prune(c, dfd, e->dir, e->base);
+		ret = prune(c, dfd, e->dir, e->base, 1);
 	close(dfd);
 	return ret;
 }

@@ -194,6 +194,8 @@ static int hardlink(struct tarwalk *t, const char *link)
 		return tarwalk_skip(t, "hard link target outside the root");
 	if (!strcmp(e->target, e->path))
 		return tarwalk_skip(t, "hard link to itself");
+	if (!strncmp(e->target, e->path, strlen(e->path)) && e->target[strlen(e->path)] == '/')
+		return tarwalk_skip(t, "hard link target removed by its own entry");
 	e->kind = TAR_HARDLINK;
 	return 1;
 }

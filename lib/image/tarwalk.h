@@ -6,7 +6,8 @@
  *    lexically; a name that climbs above the root, or is longer than PATH_MAX or has a
  *    component over NAME_MAX, is skipped; "/" or "./" names the root (TAR_ROOT);
  *  - kinds: regular files, directories, symbolic links, FIFOs and hard links (the target
- *    normalized the same way; outside the root or the link itself: skipped) are passed on;
+ *    normalized the same way; outside the root, the link itself or below it, which the link
+ *    replaces: skipped) are passed on;
  *    `.wh.NAME` is a whiteout of NAME (TAR_WHITEOUT, path: the name it hides) and
  *    `.wh..wh..opq` an opaque marker (TAR_OPAQUE, path: the directory it empties); a bare
  *    `.wh.`, `.wh..`, `.wh...` and every other `.wh..wh.*` are ignored with a warning; device
