@@ -8,6 +8,7 @@
 
 #include "base/io.h"
 #include "image/sqfs.h"
+#include "image/sqfsbuf.h"
 #include "image/sqfsmeta.h"
 #include "image/squash.h"
 
@@ -55,40 +56,6 @@ struct sqfs {
 	size_t nxids, xcap;
 	uint32_t ninodes;
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 8;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (!(q = realloc(*p, n * size)))
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
-static void put16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
 /* Parse "-b SIZE": bytes, or with a K or M suffix; a power of two from 4 KiB to 1 MiB. */
 static int parse_block(const char *s, unsigned *out)
@@ -255,7 +222,7 @@ struct sqfs *sqfs_new(int fd, const struct sqfs_opts *o)
 	memset(w->wbuf, 0, SB_SIZE);
 	w->pos = w->wlen = SB_SIZE;
 	if ((optlen = sqfscomp_options(&w->comp, opt))) {
-		put16(w->wbuf + SB_SIZE, (unsigned)optlen | 0x8000);
+		sqfsbuf_le16(w->wbuf + SB_SIZE, (unsigned)optlen | 0x8000);
 		memcpy(w->wbuf + SB_SIZE + 2, opt, optlen);
 		w->wlen += optlen + 2;
 		w->pos += optlen + 2;
@@ -301,7 +268,7 @@ struct sqfs_inode *sqfs_inode(struct sqfs *w, enum sqfs_type type, mode_t mode, 
 {
 	struct sqfs_inode *n;
 
-	if (grow((void **)&w->all, &w->acap, w->nall + 1, sizeof(*w->all)) < 0 ||
+	if (sqfsbuf_grow((void **)&w->all, &w->acap, w->nall + 1, sizeof(*w->all)) < 0 ||
 	    !(n = calloc(1, sizeof(*n))))
 		return NULL;
 	n->type = type;
@@ -347,7 +314,7 @@ int sqfs_link(struct sqfs_inode *dir, const char *name, struct sqfs_inode *child
 
 	while (child->alias)
 		child = child->alias;
-	if (grow((void **)&dir->ents, &dir->ecap, dir->nents + 1, sizeof(*dir->ents)) < 0 ||
+	if (sqfsbuf_grow((void **)&dir->ents, &dir->ecap, dir->nents + 1, sizeof(*dir->ents)) < 0 ||
 	    !(copy = strdup(name)))
 		return -1;
 	dir->ents[dir->nents].name = copy;
@@ -407,7 +374,7 @@ static int all_zero(const unsigned char *p, size_t n)
 
 static int add_block(struct sqfs_inode *f, uint32_t size)
 {
-	if (grow((void **)&f->blocks, &f->bcap, f->nblocks + 1, sizeof(uint32_t)) < 0)
+	if (sqfsbuf_grow((void **)&f->blocks, &f->bcap, f->nblocks + 1, sizeof(uint32_t)) < 0)
 		return -1;
 	f->blocks[f->nblocks++] = size;
 	return 0;
@@ -493,7 +460,7 @@ static int frag_flush(struct sqfs *w)
 
 	if (!w->flen)
 		return 0;
-	if (grow((void **)&w->frags, &w->fcap, w->nfrags + 1, sizeof(*w->frags)) < 0)
+	if (sqfsbuf_grow((void **)&w->frags, &w->fcap, w->nfrags + 1, sizeof(*w->frags)) < 0)
 		return -1;
 	f = &w->frags[w->nfrags];
 	f->start = w->pos;
@@ -566,7 +533,7 @@ static int write_xattrs(struct sqfs *w, struct sqfs_inode *n)
 	struct xid *x;
 	unsigned char h[8];
 
-	if (grow((void **)&w->xids, &w->xcap, w->nxids + 1, sizeof(*w->xids)) < 0)
+	if (sqfsbuf_grow((void **)&w->xids, &w->xcap, w->nxids + 1, sizeof(*w->xids)) < 0)
 		return -1;
 	x = &w->xids[w->nxids];
 	x->ref = sqfsmeta_ref(&w->xkv);
@@ -576,9 +543,9 @@ static int write_xattrs(struct sqfs *w, struct sqfs_inode *n)
 		const char *name = n->xattrs[i].name + 5; /* without "user." (type 0) */
 		size_t nl = strlen(name), vl = n->xattrs[i].len;
 
-		put16(h, 0);
-		put16(h + 2, (unsigned)nl);
-		put32(h + 4, (uint32_t)vl);
+		sqfsbuf_le16(h, 0);
+		sqfsbuf_le16(h + 2, (unsigned)nl);
+		sqfsbuf_le32(h + 4, (uint32_t)vl);
 		if (sqfsmeta_add(&w->xkv, h, 4) < 0 || sqfsmeta_add(&w->xkv, name, nl) < 0 ||
 		    sqfsmeta_add(&w->xkv, h + 4, 4) < 0 ||
 		    sqfsmeta_add(&w->xkv, n->xattrs[i].value, vl) < 0)
@@ -592,12 +559,12 @@ static int write_xattrs(struct sqfs *w, struct sqfs_inode *n)
 /* The common inode header. */
 static size_t header(struct sqfs *w, unsigned char *p, const struct sqfs_inode *n, unsigned type)
 {
-	put16(p, type);
-	put16(p + 2, (unsigned)n->mode);
-	put16(p + 4, 0); /* uid index: root */
-	put16(p + 6, 0); /* gid index: root */
-	put32(p + 8, w->o.have_all_time ? w->o.all_time : n->mtime);
-	put32(p + 12, n->ino);
+	sqfsbuf_le16(p, type);
+	sqfsbuf_le16(p + 2, (unsigned)n->mode);
+	sqfsbuf_le16(p + 4, 0); /* uid index: root */
+	sqfsbuf_le16(p + 6, 0); /* gid index: root */
+	sqfsbuf_le32(p + 8, w->o.have_all_time ? w->o.all_time : n->mtime);
+	sqfsbuf_le32(p + 12, n->ino);
 	return 16;
 }
 
@@ -608,19 +575,19 @@ static size_t file_inode(struct sqfs *w, unsigned char *p, const struct sqfs_ino
 	size_t k = header(w, p, n, ext ? 9 : 2);
 
 	if (ext) {
-		put64(p + k, n->start);
-		put64(p + k + 8, n->size);
-		put64(p + k + 16, n->sparse);
-		put32(p + k + 24, n->nlink);
-		put32(p + k + 28, n->frag);
-		put32(p + k + 32, n->fragoff);
-		put32(p + k + 36, xa ? n->xidx : NO_FRAG);
+		sqfsbuf_le64(p + k, n->start);
+		sqfsbuf_le64(p + k + 8, n->size);
+		sqfsbuf_le64(p + k + 16, n->sparse);
+		sqfsbuf_le32(p + k + 24, n->nlink);
+		sqfsbuf_le32(p + k + 28, n->frag);
+		sqfsbuf_le32(p + k + 32, n->fragoff);
+		sqfsbuf_le32(p + k + 36, xa ? n->xidx : NO_FRAG);
 		return k + 40;
 	}
-	put32(p + k, (uint32_t)n->start);
-	put32(p + k + 4, n->frag);
-	put32(p + k + 8, n->fragoff);
-	put32(p + k + 12, (uint32_t)n->size);
+	sqfsbuf_le32(p + k, (uint32_t)n->start);
+	sqfsbuf_le32(p + k + 4, n->frag);
+	sqfsbuf_le32(p + k + 8, n->fragoff);
+	sqfsbuf_le32(p + k + 12, (uint32_t)n->size);
 	return k + 16;
 }
 
@@ -633,21 +600,21 @@ static size_t dir_inode(struct sqfs *w, unsigned char *p, const struct sqfs_inod
 
 	if (!xa && n->dsize <= 0xffff) {
 		k = header(w, p, n, 1);
-		put32(p + k, block);
-		put32(p + k + 4, n->nlink);
-		put16(p + k + 8, n->dsize);
-		put16(p + k + 10, off);
-		put32(p + k + 12, n->parent);
+		sqfsbuf_le32(p + k, block);
+		sqfsbuf_le32(p + k + 4, n->nlink);
+		sqfsbuf_le16(p + k + 8, n->dsize);
+		sqfsbuf_le16(p + k + 10, off);
+		sqfsbuf_le32(p + k + 12, n->parent);
 		return k + 16;
 	}
 	k = header(w, p, n, 8);
-	put32(p + k, n->nlink);
-	put32(p + k + 4, n->dsize);
-	put32(p + k + 8, block);
-	put32(p + k + 12, n->parent);
-	put16(p + k + 16, 0); /* no directory index */
-	put16(p + k + 18, off);
-	put32(p + k + 20, xa ? n->xidx : NO_FRAG);
+	sqfsbuf_le32(p + k, n->nlink);
+	sqfsbuf_le32(p + k + 4, n->dsize);
+	sqfsbuf_le32(p + k + 8, block);
+	sqfsbuf_le32(p + k + 12, n->parent);
+	sqfsbuf_le16(p + k + 16, 0); /* no directory index */
+	sqfsbuf_le16(p + k + 18, off);
+	sqfsbuf_le32(p + k + 20, xa ? n->xidx : NO_FRAG);
 	return k + 24;
 }
 
@@ -668,25 +635,25 @@ static int write_inode(struct sqfs *w, struct sqfs_inode *n)
 		if (sqfsmeta_add(&w->itab, p, k) < 0)
 			return -1;
 		for (size_t i = 0; i < n->nblocks; i++)
-			if (put32(b, n->blocks[i]), sqfsmeta_add(&w->itab, b, 4) < 0)
+			if (sqfsbuf_le32(b, n->blocks[i]), sqfsmeta_add(&w->itab, b, 4) < 0)
 				return -1;
 		return 0;
 	}
 	if (n->type == SQFS_DIR)
 		return sqfsmeta_add(&w->itab, p, dir_inode(w, p, n, xa));
 	k = header(w, p, n, n->type + (xa ? 7 : 0));
-	put32(p + k, n->nlink);
+	sqfsbuf_le32(p + k, n->nlink);
 	k += 4;
 	if (n->type == SQFS_SYMLINK) {
 		size_t tl = strlen(n->target);
-		put32(p + k, (uint32_t)tl);
+		sqfsbuf_le32(p + k, (uint32_t)tl);
 		if (sqfsmeta_add(&w->itab, p, k + 4) < 0 ||
 		    sqfsmeta_add(&w->itab, n->target, tl) < 0)
 			return -1;
 		k = 0;
 	}
 	if (xa)
-		put32(p + k, n->xidx), k += 4;
+		sqfsbuf_le32(p + k, n->xidx), k += 4;
 	return sqfsmeta_add(&w->itab, p, k);
 }
 
@@ -719,9 +686,9 @@ static int write_listing(struct sqfs *w, struct sqfs_inode *d)
 		size_t n = run_length(d, i);
 		const struct sqfs_inode *first = d->ents[i].ino;
 
-		put32(h, (uint32_t)(n - 1));
-		put32(h + 4, (uint32_t)(first->ref >> 16));
-		put32(h + 8, first->ino);
+		sqfsbuf_le32(h, (uint32_t)(n - 1));
+		sqfsbuf_le32(h + 4, (uint32_t)(first->ref >> 16));
+		sqfsbuf_le32(h + 8, first->ino);
 		if (sqfsmeta_add(&w->dtab, h, 12) < 0)
 			return -1;
 		bytes += 12;
@@ -729,11 +696,11 @@ static int write_listing(struct sqfs *w, struct sqfs_inode *d)
 			const struct sqfs_inode *c = d->ents[j].ino;
 			size_t nl = strlen(d->ents[j].name);
 
-			put16(h, (unsigned)(c->ref & 0xffff));
-			put16(h + 2,
-			      (unsigned)(uint16_t)(int16_t)((long)c->ino - (long)first->ino));
-			put16(h + 4, c->type);
-			put16(h + 6, (unsigned)(nl - 1));
+			sqfsbuf_le16(h, (unsigned)(c->ref & 0xffff));
+			sqfsbuf_le16(
+			    h + 2, (unsigned)(uint16_t)(int16_t)((long)c->ino - (long)first->ino));
+			sqfsbuf_le16(h + 4, c->type);
+			sqfsbuf_le16(h + 6, (unsigned)(nl - 1));
 			if (sqfsmeta_add(&w->dtab, h, 8) < 0 ||
 			    sqfsmeta_add(&w->dtab, d->ents[j].name, nl) < 0)
 				return -1;
@@ -780,7 +747,7 @@ static int emit_table(struct sqfs *w, const void *data, size_t len, int store, u
 	rc = sqfsmeta_add(&m, data, len) < 0 || emit_meta(w, &m, &start) < 0 ? -1 : 0;
 	*index = w->pos;
 	for (size_t i = 0; !rc && i < m.nstarts; i++) {
-		put64(b, start + m.starts[i]);
+		sqfsbuf_le64(b, start + m.starts[i]);
 		rc = emit(w, b, 8);
 	}
 	sqfsmeta_free(&m);
@@ -795,8 +762,8 @@ static int emit_frag_table(struct sqfs *w, uint64_t *index)
 	if (!t)
 		return -1;
 	for (size_t i = 0; i < w->nfrags; i++) {
-		put64(t + 16 * i, w->frags[i].start);
-		put32(t + 16 * i + 8, w->frags[i].size);
+		sqfsbuf_le64(t + 16 * i, w->frags[i].start);
+		sqfsbuf_le32(t + 16 * i + 8, w->frags[i].size);
 	}
 	rc = emit_table(w, t, 16 * w->nfrags, w->o.no_frags, index);
 	free(t);
@@ -813,9 +780,9 @@ static int emit_xattrs(struct sqfs *w, uint64_t *start)
 	if (!t)
 		return -1;
 	for (size_t i = 0; i < w->nxids; i++) {
-		put64(t + 16 * i, w->xids[i].ref);
-		put32(t + 16 * i + 8, w->xids[i].count);
-		put32(t + 16 * i + 12, w->xids[i].size);
+		sqfsbuf_le64(t + 16 * i, w->xids[i].ref);
+		sqfsbuf_le32(t + 16 * i + 8, w->xids[i].count);
+		sqfsbuf_le32(t + 16 * i + 12, w->xids[i].size);
 	}
 	if (emit_meta(w, &w->xkv, &kv) == 0) {
 		struct sqfsmeta m;
@@ -824,12 +791,12 @@ static int emit_xattrs(struct sqfs *w, uint64_t *start)
 		sqfsmeta_init(&m, w->o.no_xattr_comp ? NULL : &w->comp);
 		if (sqfsmeta_add(&m, t, 16 * w->nxids) == 0 && emit_meta(w, &m, &ids) == 0) {
 			*start = w->pos;
-			put64(h, kv);
-			put32(h + 8, (uint32_t)w->nxids);
-			put32(h + 12, 0);
+			sqfsbuf_le64(h, kv);
+			sqfsbuf_le32(h + 8, (uint32_t)w->nxids);
+			sqfsbuf_le32(h + 12, 0);
 			rc = emit(w, h, 16);
 			for (size_t i = 0; !rc && i < m.nstarts; i++)
-				put64(h, ids + m.starts[i]), rc = emit(w, h, 8);
+				sqfsbuf_le64(h, ids + m.starts[i]), rc = emit(w, h, 8);
 		}
 		sqfsmeta_free(&m);
 	}
@@ -852,25 +819,25 @@ static int write_super(struct sqfs *w, const uint64_t t[7], uint64_t root, uint6
 		log++;
 	if (sqfscomp_options(&w->comp, opt))
 		flags |= F_COMP_OPT;
-	put32(sb, 0x73717368);
-	put32(sb + 4, w->ninodes);
-	put32(sb + 8, w->o.have_mkfs_time ? w->o.mkfs_time : (uint32_t)time(NULL));
-	put32(sb + 12, w->o.block_size);
-	put32(sb + 16, (uint32_t)w->nfrags);
-	put16(sb + 20, w->o.comp);
-	put16(sb + 22, log);
-	put16(sb + 24, flags);
-	put16(sb + 26, 1); /* ids */
-	put16(sb + 28, 4);
-	put16(sb + 30, 0);
-	put64(sb + 32, root);
-	put64(sb + 40, used);
-	put64(sb + 48, t[4]);			    /* id table */
-	put64(sb + 56, w->nxids ? t[5] : NO_TABLE); /* xattr ids */
-	put64(sb + 64, t[0]);			    /* inode table */
-	put64(sb + 72, t[1]);			    /* directory table */
-	put64(sb + 80, t[2]);			    /* fragment table */
-	put64(sb + 88, NO_TABLE);		    /* export table */
+	sqfsbuf_le32(sb, 0x73717368);
+	sqfsbuf_le32(sb + 4, w->ninodes);
+	sqfsbuf_le32(sb + 8, w->o.have_mkfs_time ? w->o.mkfs_time : (uint32_t)time(NULL));
+	sqfsbuf_le32(sb + 12, w->o.block_size);
+	sqfsbuf_le32(sb + 16, (uint32_t)w->nfrags);
+	sqfsbuf_le16(sb + 20, w->o.comp);
+	sqfsbuf_le16(sb + 22, log);
+	sqfsbuf_le16(sb + 24, flags);
+	sqfsbuf_le16(sb + 26, 1); /* ids */
+	sqfsbuf_le16(sb + 28, 4);
+	sqfsbuf_le16(sb + 30, 0);
+	sqfsbuf_le64(sb + 32, root);
+	sqfsbuf_le64(sb + 40, used);
+	sqfsbuf_le64(sb + 48, t[4]);			   /* id table */
+	sqfsbuf_le64(sb + 56, w->nxids ? t[5] : NO_TABLE); /* xattr ids */
+	sqfsbuf_le64(sb + 64, t[0]);			   /* inode table */
+	sqfsbuf_le64(sb + 72, t[1]);			   /* directory table */
+	sqfsbuf_le64(sb + 80, t[2]);			   /* fragment table */
+	sqfsbuf_le64(sb + 88, NO_TABLE);		   /* export table */
 	return pwrite(w->fd, sb, SB_SIZE, 0) == SB_SIZE ? 0 : -1;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/sqfsbuf.h"
 #include "image/sqfsmeta.h"
 
 void sqfsmeta_init(struct sqfsmeta *m, struct sqfscomp *comp)
@@ -24,22 +25,6 @@ uint64_t sqfsmeta_ref(const struct sqfsmeta *m)
 	return ((uint64_t)m->len << 16) | m->blen;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (!(q = realloc(*p, n * size)))
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 /* Compress (or store) the current block and append it to out. */
 static int emit(struct sqfsmeta *m)
 {
@@ -52,12 +37,11 @@ static int emit(struct sqfsmeta *m)
 	if (m->comp && (z = sqfscomp_compress(m->comp, m->blk, m->blen, tmp, sizeof(tmp))) < 0)
 		return -1;
 	n = z > 0 ? (size_t)z : m->blen;
-	if (grow((void **)&m->out, &m->cap, m->len + n + 2, 1) < 0 ||
-	    grow((void **)&m->starts, &m->scap, m->nstarts + 1, sizeof(uint64_t)) < 0)
+	if (sqfsbuf_grow((void **)&m->out, &m->cap, m->len + n + 2, 1) < 0 ||
+	    sqfsbuf_grow((void **)&m->starts, &m->scap, m->nstarts + 1, sizeof(uint64_t)) < 0)
 		return -1;
 	m->starts[m->nstarts++] = m->len;
-	m->out[m->len] = (unsigned char)(n & 0xff);
-	m->out[m->len + 1] = (unsigned char)((n >> 8) | (z > 0 ? 0 : 0x80));
+	sqfsbuf_le16(m->out + m->len, (unsigned)n | (z > 0 ? 0 : 0x8000));
 	memcpy(m->out + m->len + 2, z > 0 ? tmp : m->blk, n);
 	m->len += n + 2;
 	m->blen = 0;
