@@ -27,21 +27,29 @@
 #include "image/merge.h"
 #include "image/onepass.h"
 #include "image/squash.h"
+#include "registry/pullist.h"
 
 static const char usage[] =
-    "usage: layer-squash [-a ARCH] -o IMAGE [FILE]\n"
+    "usage: layer-squash [-a ARCH] [-p] [--evict] [--quiet-fallback] -o IMAGE|- [FILE]\n"
     "\n"
     "Write the squashfs IMAGE of the image registry-pull described in FILE (default: stdin):\n"
     "  config DIGEST PATH\n"
     "  layer DIGEST MEDIATYPE PATH      (one line per layer, base layer first)\n"
     "  image SOURCE ARCH                (the provenance recorded in /etc/rc; optional)\n"
+    "and, from registry-pull --stream, `ready DIGEST` lines and `done`: each layer is merged\n"
+    "as soon as it is ready, while the others download.\n"
     "The configuration files (/etc/rc, /etc/rc.local, /etc/fstab, /etc/environment) come\n"
     "from the config; the layers are merged top-down into the image in one pass. Everything\n"
     "the image gets from no layer has the config's `created` time (SOURCE_DATE_EPOCH and\n"
     "-all-time in ENROOT_SQUASH_OPTIONS set every time). IMAGE appears only when complete.\n"
     "\n"
-    "  -a, --arch ARCH    warn when the image is not for ARCH (registry-pull's name for it)\n"
-    "  -o, --output IMAGE the image to write (it must not exist)\n"
+    "  -a, --arch ARCH    warn when the image is not for ARCH (default: the image line's)\n"
+    "  -o, --output IMAGE the image to write (it must not exist); with -, the image goes to\n"
+    "                     standard output, which must be an empty regular file\n"
+    "  -p, --progress     say on stderr when the image is being written\n"
+    "      --evict        remove from the blob cache a layer that verified but does not unpack\n"
+    "      --quiet-fallback  exit 2 with the reason as a debug message, not an error (for a\n"
+    "                     caller that then takes the extract path itself)\n"
     "\n"
     "Exit status: 0 ok; 1 failure; 2 when the options or the layers need mksquashfs (the\n"
     "extract path: layer-unpack, then mksquashfs), nothing written.\n";
@@ -54,71 +62,12 @@ static void remove_tmp(void)
 		unlink(tmp_path);
 }
 
-struct input {
-	char *source, *arch, *config;
-	char **digests, **types, **paths;
-	size_t n;
+struct args {
+	const char *arch, *out;
+	int progress, evict;
 };
 
-/* Split LINE into at most 4 words in place; returns the count. */
-static int words(char *line, char *w[4])
-{
-	int n = 0;
-
-	for (char *save = NULL, *t = strtok_r(line, " \t", &save); t && n < 4;
-	     t = strtok_r(NULL, " \t", &save))
-		w[n++] = t;
-	return n;
-}
-
-static void read_input(FILE *f, struct input *in)
-{
-	char *line = NULL, *w[4];
-	size_t cap = 0;
-	ssize_t len;
-
-	while ((len = getline(&line, &cap, f)) > 0) {
-		int n;
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		n = words(line, w);
-		if (n == 3 && !strcmp(w[0], "image")) {
-			in->source = xstrdup(w[1]);
-			in->arch = xstrdup(w[2]);
-		} else if (n == 3 && !strcmp(w[0], "config")) {
-			in->config = xstrdup(w[2]);
-		} else if (n == 4 && !strcmp(w[0], "layer")) {
-			in->digests = xrealloc(in->digests, (in->n + 1) * sizeof(char *));
-			in->types = xrealloc(in->types, (in->n + 1) * sizeof(char *));
-			in->paths = xrealloc(in->paths, (in->n + 1) * sizeof(char *));
-			in->digests[in->n] = xstrdup(w[1]);
-			in->types[in->n] = strcmp(w[2], "-") ? xstrdup(w[2]) : NULL;
-			in->paths[in->n++] = xstrdup(w[3]);
-		} else if (n) {
-			die("invalid input line: %s", w[0]);
-		}
-	}
-	if (ferror(f))
-		die("failed to read the input:");
-	free(line);
-	if (!in->config)
-		die("no config line in the input");
-}
-
-static void input_free(struct input *in)
-{
-	for (size_t i = 0; i < in->n; i++) {
-		free(in->digests[i]);
-		free(in->types[i]);
-		free(in->paths[i]);
-	}
-	free(in->digests);
-	free(in->types);
-	free(in->paths);
-	free(in->source);
-	free(in->arch);
-	free(in->config);
-}
+static int quiet_fallback;
 
 static json_t load_config(const char *path)
 {
@@ -149,8 +98,13 @@ static unsigned long long layer_max(void)
 static int check(struct onepass *p, int rc, const char *what)
 {
 	if (rc == MERGE_FALLBACK) {
-		msg_error("one-pass image not possible (%s): use layer-unpack and mksquashfs",
-			  p->err.msg);
+		if (quiet_fallback)
+			msg_debug("one-pass import not possible (%s), using mksquashfs",
+				  p->err.msg);
+		else
+			msg_error("one-pass image not possible (%s): use layer-unpack and "
+				  "mksquashfs",
+				  p->err.msg);
 		exit(2);
 	}
 	if (rc < 0)
@@ -158,47 +112,111 @@ static int check(struct onepass *p, int rc, const char *what)
 	return rc;
 }
 
-/* Write the image into FD. */
-static void squash(int fd, const struct input *in, const char *arch)
+/* The end of the listing: a pull that failed upstream ends this quietly. */
+static void drain(struct pullist *l)
 {
+	char why[256];
+
+	if (pullist_drain(l, why, sizeof(why)) == 0)
+		return;
+	if (l->failed)
+		exit(1);
+	die("%s", why);
+}
+
+/* Wait for blob I of the listing; a pull that failed upstream ends this quietly. */
+static void wait_blob(struct pullist *l, size_t i)
+{
+	char why[256];
+
+	if (pullist_wait(l, i, why, sizeof(why)) == 0)
+		return;
+	if (l->failed)
+		exit(1);
+	die("%s", why);
+}
+
+/* Merge layer I as the next one down. */
+static void squash_layer(struct onepass *p, struct pullist *l, size_t i, unsigned long long max,
+			 int evict)
+{
+	int bad, lfd, rc;
+
+	wait_blob(l, i);
+	lfd = xopen(l->paths[i], O_RDONLY | O_CLOEXEC, 0);
+	rc = onepass_layer(p, lfd, l->types[i], max, &bad);
+	close(lfd);
+	if (bad && evict)
+		pullist_evict(l, i);
+	if (rc < 0 && rc != MERGE_FALLBACK)
+		die("failed to extract layer %s: %s", l->digests[i], p->err.msg);
+	check(p, rc, "failed to extract layer");
+}
+
+/* Write the image into FD. */
+static void squash(int fd, struct pullist *l, const struct args *a)
+{
+	const char *arch = a->arch ? a->arch : l->arch;
+	unsigned long long max = layer_max();
 	struct onepass p;
 	struct imgconfig ic;
-	unsigned long long max = layer_max();
-	json_t cfg = load_config(in->config);
-	int bad;
+	char why[128];
+	json_t cfg;
 
-	if (imgconfig_render(cfg, in->source ? in->source : "", &ic) < 0)
+	wait_blob(l, PULLIST_CONFIG(l));
+	cfg = load_config(l->config);
+	if (imgconfig_render(cfg, l->source ? l->source : "", &ic) < 0)
 		die("failed to render image configuration:");
-	if (arch && (!ic.arch || strcmp(ic.arch, arch)))
-		msg_warn("Image architecture doesn't match the requested one: %s != %s",
-			 ic.arch ? ic.arch : "", arch);
-	check(&p, onepass_open(&p, fd, in->n, (uint32_t)ic.created), "failed to create squashfs");
+	if (imgconfig_check_arch(&ic, arch, why, sizeof(why)) < 0)
+		msg_warn("%s", why);
+	check(&p, onepass_open(&p, fd, l->n, (uint32_t)ic.created), "failed to create squashfs");
+	if (a->progress)
+		msg_info("Extracting image layers and creating squashfs filesystem...");
 	check(&p, onepass_config(&p, &ic), "failed to write image configuration");
-	for (size_t i = in->n; i-- > 0;) {
-		int lfd = xopen(in->paths[i], O_RDONLY | O_CLOEXEC, 0);
-		int rc = onepass_layer(&p, lfd, in->types[i], max, &bad);
-		close(lfd);
-		if (rc < 0 && rc != MERGE_FALLBACK)
-			die("failed to extract layer %s: %s", in->digests[i], p.err.msg);
-		check(&p, rc, "failed to extract layer");
-	}
+	for (size_t i = l->n; i-- > 0;)
+		squash_layer(&p, l, i, max, a->evict);
 	check(&p, onepass_finish(&p), "failed to create squashfs");
 	onepass_close(&p);
 	imgconfig_free(&ic);
 	json_free(cfg);
 }
 
-int layer_squash_main(int argc, char **argv)
+/* The output: a new temporary beside OUT (published by the caller), or an empty regular
+ * standard output for -o -. */
+static int open_output(const char *out)
 {
-	static const struct opt opts[] = {{"arch", 'a', 1, 'a'}, {"output", 'o', 1, 'o'}, {0}};
-	const char *arch = NULL, *out = NULL;
-	struct input in = {0};
-	struct optparse p;
 	struct stat st;
-	char *tmp, why[PATH_MAX + 128];
-	FILE *f = stdin;
 	mode_t mask;
-	int id, fd;
+	int fd;
+
+	if (!strcmp(out, "-")) {
+		int fl = fcntl(STDOUT_FILENO, F_GETFL);
+		if (fstat(STDOUT_FILENO, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size)
+			die("-o -: standard output is not an empty regular file");
+		if (fl < 0 || (fl & O_APPEND))
+			die("-o -: standard output is open for appending (use >FILE, not >>FILE)");
+		return STDOUT_FILENO;
+	}
+	if (!lstat(out, &st))
+		die("File already exists: %s", out);
+	tmp_path = xasprintf("%s.tmp.XXXXXX", out);
+	if ((fd = stale_mktemp(tmp_path, 0)) < 0)
+		die("failed to create: %s:", tmp_path);
+	atexit(remove_tmp);
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0) /* mkostemp's 0600 would stay on the image */
+		die("failed to change mode: %s:", tmp_path);
+	return fd;
+}
+
+static const char *parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct opt opts[] = {{"arch", 'a', 1, 'a'},	 {"output", 'o', 1, 'o'},
+					  {"progress", 'p', 0, 'p'},	 {"evict", 0, 0, 'e'},
+					  {"quiet-fallback", 0, 0, 'q'}, {0}};
+	struct optparse p;
+	int id;
 
 	opt_init(&p, argc, argv);
 	while ((id = opt_next(&p, opts)) != OPT_DONE) {
@@ -206,35 +224,50 @@ int layer_squash_main(int argc, char **argv)
 			usage_exit(usage, 0);
 		if (id == OPT_BAD)
 			opt_fail(&p, usage);
-		*(id == 'a' ? &arch : &out) = p.arg;
+		if (id == 'a')
+			a->arch = p.arg;
+		else if (id == 'o')
+			a->out = p.arg;
+		else if (id == 'p')
+			a->progress = 1;
+		else if (id == 'q')
+			quiet_fallback = 1;
+		else
+			a->evict = 1;
 	}
-	if (!out || argc - p.ind > 1)
+	if (!a->out || argc - p.ind > 1)
 		usage_exit(usage, 1);
-	if (!lstat(out, &st))
-		die("File already exists: %s", out);
-	if (p.ind < argc && !(f = fopen(argv[p.ind], "re")))
-		die("failed to open: %s:", argv[p.ind]);
-	read_input(f, &in);
-	if (!arch)
-		arch = in.arch;
-	tmp = xasprintf("%s.tmp.XXXXXX", out);
-	if ((fd = stale_mktemp(tmp, 0)) < 0)
-		die("failed to create: %s:", tmp);
-	tmp_path = tmp;
-	atexit(remove_tmp);
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0) /* mkostemp's 0600 would stay on the image */
-		die("failed to change mode: %s:", tmp);
-	squash(fd, &in, arch);
-	if (squash_publish(tmp, out) < 0) {
-		squash_describe(errno, 0, out, why, sizeof(why));
+	return p.ind < argc ? argv[p.ind] : NULL;
+}
+
+int layer_squash_main(int argc, char **argv)
+{
+	struct args a = {0};
+	const char *file = parse_args(argc, argv, &a);
+	struct pullist l;
+	char why[PATH_MAX + 128];
+	FILE *f = stdin;
+	int fd;
+
+	if (file && !(f = fopen(file, "re")))
+		die("failed to open: %s:", file);
+	fd = open_output(a.out);
+	if (pullist_read(f, &l, why, sizeof(why)) < 0) {
+		if (l.failed)
+			exit(1);
 		die("%s", why);
 	}
+	squash(fd, &l, &a);
+	drain(&l);
+	if (tmp_path && squash_publish(tmp_path, a.out) < 0) {
+		squash_describe(errno, 0, a.out, why, sizeof(why));
+		die("%s", why);
+	}
+	free(tmp_path);
 	tmp_path = NULL;
-	close(fd);
-	free(tmp);
-	input_free(&in);
+	if (fd != STDOUT_FILENO)
+		close(fd);
+	pullist_free(&l);
 	if (f != stdin)
 		fclose(f);
 	return 0;

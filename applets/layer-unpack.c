@@ -7,40 +7,65 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/applet.h"
+#include "base/buf.h"
+#include "base/json.h"
 #include "base/msg.h"
 #include "base/opt.h"
 #include "base/size.h"
 #include "base/xwrap.h"
+#include "image/imgconfig.h"
 #include "image/layer.h"
+#include "registry/pullist.h"
+#include "registry/registry.h"
 
 static const char usage[] =
     "usage: layer-unpack [-v] [--media-type TYPE] [--max-size BYTES] FILE|- DIR\n"
+    "       layer-unpack --image [-p] [--evict] [--max-size BYTES] LIST|- DIR\n"
     "\n"
     "Apply the image layer FILE (or standard input with -) onto the tree in DIR: files are\n"
     "created or replaced, .wh.NAME whiteouts remove NAME and .wh..wh..opq empties its\n"
     "directory of what lower layers left.  Nothing is ever written outside DIR; device nodes\n"
     "and sockets are skipped with a warning.\n"
     "\n"
+    "With --image, LIST is what registry-pull prints (streamed or not): every layer is\n"
+    "applied, base first, each as soon as it is ready, then the image configuration files\n"
+    "(/etc/rc, /etc/rc.local, /etc/fstab, /etc/environment, WorkingDir and Volumes) are\n"
+    "written, so that `registry-pull --stream URI | layer-unpack --image - DIR` makes the tree\n"
+    "`enroot load` makes.\n"
+    "\n"
     " Options:\n"
+    "   -i, --image             LIST is a registry-pull listing (see above)\n"
+    "   -p, --progress          Say on stderr when the layers are being extracted\n"
+    "       --evict             Remove from the blob cache a layer that does not unpack\n"
     "   -v, --verbose           Print counts of entries, bytes and skipped entries at the end\n"
     "   -t, --media-type TYPE   The layer's OCI or Docker media type (compression); default:\n"
     "                           recognize gzip, zstd or plain tar by the magic bytes\n"
     "   -m, --max-size BYTES    Fail when the uncompressed layer exceeds BYTES (a K, M, G or T\n"
-    "                           suffix multiplies by 1024^1..4; 0: no limit, the default)\n";
+    "                           suffix multiplies by 1024^1..4; 0: no limit, the default;\n"
+    "                           with --image, ENROOT_MAX_LAYER_SIZE or 64G)\n";
 
-enum { OPT_VERBOSE = 1, OPT_MEDIA, OPT_MAX };
+enum { OPT_VERBOSE = 1, OPT_MEDIA, OPT_MAX, OPT_IMAGE, OPT_PROGRESS, OPT_EVICT };
 
 static const struct opt opts[] = {
     {"verbose", 'v', 0, OPT_VERBOSE},
     {"media-type", 't', 1, OPT_MEDIA},
     {"max-size", 'm', 1, OPT_MAX},
+    {"image", 'i', 0, OPT_IMAGE},
+    {"progress", 'p', 0, OPT_PROGRESS},
+    {"evict", 0, 0, OPT_EVICT},
     {NULL, 0, 0, 0},
+};
+
+struct args {
+	struct layer_opts o;
+	int verbose, image, progress, evict, max_set;
 };
 
 /* Warn about a skipped entry.  The name comes from the layer: control characters become '?'
@@ -74,13 +99,111 @@ static void report(const struct layer_stats *st)
 		 st->wh_ignored);
 }
 
+/* The end of the listing: a pull that failed upstream ends this quietly. */
+static void drain(struct pullist *l)
+{
+	char why[256];
+
+	if (pullist_drain(l, why, sizeof(why)) == 0)
+		return;
+	if (l->failed)
+		exit(1);
+	die("%s", why);
+}
+
+/* Wait for blob I of the listing; a pull that failed upstream ends this quietly. */
+static void wait_blob(struct pullist *l, size_t i)
+{
+	char why[256];
+
+	if (pullist_wait(l, i, why, sizeof(why)) == 0)
+		return;
+	if (l->failed)
+		exit(1);
+	die("%s", why);
+}
+
+/* Apply layer I of the listing onto ROOT. */
+static void apply_listed(struct pullist *l, size_t i, int root, struct args *a)
+{
+	struct layer_stats st;
+	struct layer_error err;
+	int fd, rc;
+
+	wait_blob(l, i);
+	fd = xopen(l->paths[i], O_RDONLY | O_CLOEXEC, 0);
+	a->o.compression = l->types[i] ? layer_media_type(l->types[i]) : LAYER_AUTO;
+	if ((int)a->o.compression < 0)
+		a->o.compression = LAYER_AUTO;
+	rc = layer_apply(fd, root, &a->o, &st, &err);
+	close(fd);
+	if (rc < 0 && a->evict && (errno == EINVAL || errno == EIO || errno == EFBIG))
+		pullist_evict(l, i);
+	if (rc < 0)
+		die("failed to extract layer %s: %s", l->digests[i], err.msg);
+	if (a->verbose || st.skipped)
+		report(&st);
+}
+
+/* The listing's configuration, rendered and written over the tree in ROOT. */
+static void configure(struct pullist *l, int root)
+{
+	struct buf b = BUF_INIT;
+	char why[PATH_MAX + 128];
+	json_t cfg;
+	int fd, rc;
+
+	wait_blob(l, PULLIST_CONFIG(l));
+	fd = xopen(l->config, O_RDONLY | O_CLOEXEC, 0);
+	if (buf_read_fd(&b, fd, REGISTRY_MAX_CONFIG) < 0)
+		die("failed to read image configuration: %s:", l->config);
+	close(fd);
+	if (!(cfg = json_parse(b.data ? b.data : "", b.len, why, sizeof(why))) ||
+	    !json_is_object(cfg))
+		die("failed to parse image configuration: %s", cfg ? "not an object" : why);
+	buf_free(&b);
+	if ((rc = imgconfig_apply(root, cfg, l->source ? l->source : "", l->arch, why,
+				  sizeof(why))) < 0)
+		die("%s", why);
+	if (rc > 0)
+		msg_warn("%s", why);
+	json_free(cfg);
+}
+
+/* --image: every layer of the listing on IN, then the configuration files. */
+static void unpack_image(int in, int root, struct args *a)
+{
+	FILE *f = in ? fdopen(in, "r") : stdin;
+	struct pullist l;
+	char why[256];
+
+	if (!f)
+		die("failed to open the listing:");
+	if (!a->max_set && layer_max_size(&a->o.max_size) < 0)
+		die("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", getenv("ENROOT_MAX_LAYER_SIZE"));
+	if (pullist_read(f, &l, why, sizeof(why)) < 0) {
+		if (l.failed)
+			exit(1);
+		die("%s", why);
+	}
+	if (a->progress)
+		msg_info("Extracting image layers...");
+	for (size_t i = 0; i < l.n; i++)
+		apply_listed(&l, i, root, a);
+	configure(&l, root);
+	drain(&l);
+	pullist_free(&l);
+	if (f != stdin)
+		fclose(f);
+}
+
 int layer_unpack_main(int argc, char **argv)
 {
-	struct layer_opts o = {.warn = warn_entry};
+	struct args a = {.o = {.warn = warn_entry}};
 	struct layer_stats st;
 	struct layer_error err;
 	struct optparse p;
-	int verbose = 0, id, in = 0, root;
+	int id, in = 0, root;
 
 	opt_init(&p, argc, argv);
 	while ((id = opt_next(&p, opts)) != OPT_DONE) {
@@ -89,22 +212,32 @@ int layer_unpack_main(int argc, char **argv)
 		else if (id == OPT_BAD)
 			opt_fail(&p, usage);
 		else if (id == OPT_VERBOSE)
-			verbose = 1;
+			a.verbose = 1;
+		else if (id == OPT_IMAGE)
+			a.image = 1;
+		else if (id == OPT_PROGRESS)
+			a.progress = 1;
+		else if (id == OPT_EVICT)
+			a.evict = 1;
 		else if (id == OPT_MAX)
-			o.max_size = parse_size(p.arg);
-		else if ((int)(o.compression = layer_media_type(p.arg)) < 0)
+			a.o.max_size = parse_size(p.arg), a.max_set = 1;
+		else if ((int)(a.o.compression = layer_media_type(p.arg)) < 0)
 			die("unsupported media type: %s", p.arg);
 	}
 	if (argc - p.ind != 2)
 		usage_exit(usage, 1);
 	if (strcmp(argv[p.ind], "-") && (in = open(argv[p.ind], O_RDONLY | O_CLOEXEC)) < 0)
 		die("failed to open: %s:", argv[p.ind]);
-	root = open(argv[p.ind + 1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root = open(argv[p.ind + 1], (a.image ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		die("failed to open directory: %s:", argv[p.ind + 1]);
-	if (layer_apply(in, root, &o, &st, &err) < 0)
+	if (a.image) {
+		unpack_image(in, root, &a);
+		return 0;
+	}
+	if (layer_apply(in, root, &a.o, &st, &err) < 0)
 		die("%s", err.msg);
-	if (verbose || st.skipped)
+	if (a.verbose || st.skipped)
 		report(&st);
 	return 0;
 }

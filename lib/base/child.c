@@ -1,5 +1,5 @@
-/* child: fork+exec+wait for the few external tools the driver runs (bash for config
- * expansion, unsquashfs). */
+/* child: fork+exec+wait for the tools and applets the driver runs (bash for config
+ * expansion, unsquashfs, the import pipeline). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,8 +10,9 @@
 
 #include "base/child.h"
 
-/* In the child: wire the fds and exec; never returns. */
-static _Noreturn void child_exec(char *const argv[], int in_fd, int out_fd, int quiet)
+/* In the child: wire the fds and exec (through EXEC when not NULL); never returns. */
+static _Noreturn void child_exec(char *const argv[], int in_fd, int out_fd, int quiet,
+				 child_exec_fn exec)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -23,8 +24,29 @@ static _Noreturn void child_exec(char *const argv[], int in_fd, int out_fd, int 
 		_exit(126);
 	if (quiet && null >= 0 && dup2(null, 2) < 0)
 		_exit(126);
+	if (exec)
+		exec(argv);
 	execvp(argv[0], argv);
 	_exit(errno == ENOENT ? 127 : 126);
+}
+
+pid_t child_spawn(char *const argv[], int in_fd, int out_fd, child_exec_fn exec)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child_exec(argv, in_fd, out_fd, 0, exec);
+	return pid;
+}
+
+int child_wait(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
 }
 
 int child_run(char *const argv[], int in_fd, struct buf *out, int quiet)
@@ -41,7 +63,7 @@ int child_run(char *const argv[], int in_fd, struct buf *out, int quiet)
 	if (pid < 0) {
 		err = errno;
 	} else if (pid == 0) {
-		child_exec(argv, in_fd, fds[1], quiet);
+		child_exec(argv, in_fd, fds[1], quiet, NULL);
 	}
 	if (fds[1] >= 0)
 		close(fds[1]);

@@ -44,23 +44,39 @@ static void drop_pending(const sigset_t *set)
 		;
 }
 
-/* Wait for PID, forwarding the signals of SET to its process group meanwhile. */
+/* Wait for PID, forwarding the signals of SET to its process group meanwhile.  Once it has
+ * ended (a zombie still: its pid and process group cannot be reused yet), what is left of
+ * the group is killed; then PID is reaped and its status returned. */
 static int wait_forwarding(pid_t pid, const sigset_t *set)
 {
+	siginfo_t si;
 	int status;
-	pid_t r;
 
 	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
 			return -1;
+		if (si.si_pid == pid)
+			break;
 		int sig = sigwaitinfo(set, NULL);
 
 		if (sig > 0 && sig != SIGCHLD)
 			kill(-pid, sig);
 	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* Nothing of the worker outlives it: what was left of its process group (a tool it ran, now
+ * reparented here, the guard being their subreaper; stopped ones too) got SIGKILL from
+ * wait_forwarding; wait for them, so that the cleanup runs once their locks are gone. */
+static void reap_group(pid_t pgid)
+{
+	while (waitpid(-pgid, NULL, 0) > 0 || errno == EINTR)
+		;
 }
 
 /* Remove PATH recursively: safepath_remove works on a name below a directory fd. */
@@ -101,8 +117,10 @@ int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after
 
 	guard_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid < 0) {
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
@@ -120,6 +138,8 @@ int guard_run(int (*fn)(void *ctx), void *ctx, char *const paths[], void (*after
 	}
 	setpgid(pid, pid); /* also here, so that no signal can race the child's own call */
 	status = wait_forwarding(pid, &set);
+	reap_group(pid);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	if (after)
 		after(ctx);
 	remove_paths(paths);

@@ -3,7 +3,9 @@
  *
  * The parent only waits: when the child ends (success, failure, crash) or a SIGINT, SIGTERM,
  * SIGHUP or SIGQUIT arrives (it is forwarded to the child's process group, so tools the child
- * runs stop too), the parent removes every registered path, then reports the child's status.
+ * runs stop too), the parent kills and waits for what is left of the worker's process group
+ * (it is their subreaper: an applet of a pipeline still dropping its download), removes
+ * every registered path, then reports the child's status.
  * Signal handlers that clean up are not async-signal-safe; a waiting parent is.  When the
  * parent is SIGKILLed, the child gets SIGKILL too (PR_SET_PDEATHSIG), so nothing is
  * published after the fact; lib/base/stale.h lets the next run remove the temporaries. */

@@ -13,7 +13,8 @@
 
 #include "base/safepath.h"
 
-int safepath_norm(const char *in, char *out, size_t outlen)
+/* Both normalizers: a ".." at the root fails (EXDEV) unless CLAMP keeps it there. */
+static int norm(const char *in, char *out, size_t outlen, int clamp)
 {
 	size_t len = 0;
 
@@ -23,7 +24,7 @@ int safepath_norm(const char *in, char *out, size_t outlen)
 		size_t n = strcspn(in, "/");
 
 		if (n == 2 && in[0] == '.' && in[1] == '.') {
-			if (!len)
+			if (!len && !clamp)
 				return errno = EXDEV, -1;
 			while (len && out[len - 1] != '/')
 				len--;
@@ -41,6 +42,16 @@ int safepath_norm(const char *in, char *out, size_t outlen)
 	}
 	out[len] = '\0';
 	return 0;
+}
+
+int safepath_norm(const char *in, char *out, size_t outlen)
+{
+	return norm(in, out, outlen, 0);
+}
+
+int safepath_norm_clamped(const char *in, char *out, size_t outlen)
+{
+	return norm(in, out, outlen, 1);
 }
 
 void safepath_split(const char *path, char *dir, const char **base)

@@ -16,6 +16,10 @@
  * longer than NAME_MAX (no filesystem could hold it). */
 int safepath_norm(const char *in, char *out, size_t outlen);
 
+/* The same, with ".." at the root staying there, as the container resolves a path it is
+ * given (a WorkingDir or a volume of the image configuration). */
+int safepath_norm_clamped(const char *in, char *out, size_t outlen);
+
 /* Split a normalized non-empty PATH at its last '/': *base points into PATH, and the parent is
  * written to DIR ("" for the root).  DIR must hold strlen(PATH) + 1 bytes. */
 void safepath_split(const char *path, char *dir, const char **base);

@@ -423,34 +423,6 @@ static int mkdir_in(int parent, const char *name)
 	return rc;
 }
 
-/* Normalize PATH lexically into OUT (OUTLEN bytes) as the container sees it: "" for the root,
- * no ".", empty or leading components, ".." at the root staying there.  -1 with ENAMETOOLONG. */
-static int norm_path(const char *in, char *out, size_t outlen)
-{
-	size_t len = 0;
-
-	while (*in) {
-		size_t n = strcspn(in, "/");
-
-		if (n == 2 && in[0] == '.' && in[1] == '.') {
-			while (len && out[len - 1] != '/')
-				len--;
-			len -= len ? 1 : 0;
-		} else if (n && !(n == 1 && in[0] == '.')) {
-			if (len + 1 + n + 1 > outlen)
-				return errno = ENAMETOOLONG, -1;
-			if (len)
-				out[len++] = '/';
-			memcpy(out + len, in, n);
-			len += n;
-		}
-		in += n;
-		in += *in == '/';
-	}
-	out[len] = '\0';
-	return 0;
-}
-
 /* Open the directory PATH (any form; ".." cannot climb out) under ROOT_FD as O_PATH, creating
  * the missing components with mode 0755, like `mkdir -p` run inside the root. */
 static int mkdir_p(int root_fd, const char *path)
@@ -459,7 +431,7 @@ static int mkdir_p(int root_fd, const char *path)
 	const char *base;
 	int fd, pfd;
 
-	if (norm_path(path, norm, sizeof(norm)) < 0)
+	if (safepath_norm_clamped(path, norm, sizeof(norm)) < 0)
 		return -1;
 	fd = safepath_open(root_fd, norm, O_PATH | O_DIRECTORY);
 	if (fd >= 0 || errno != ENOENT || !*norm)
@@ -543,4 +515,37 @@ int imgconfig_write(int root_fd, const struct imgconfig *ic, char *bad, size_t b
 		if ((fd = mkdir_p(root_fd, ic->volumes[i])) >= 0)
 			close(fd);
 	return 0;
+}
+
+int imgconfig_check_arch(const struct imgconfig *ic, const char *want, char *why, size_t len)
+{
+	if (!want || (ic->arch && !strcmp(ic->arch, want)))
+		return 0;
+	snprintf(why, len, "Image architecture doesn't match the requested one: %s != %s",
+		 ic->arch ? ic->arch : "", want);
+	return -1;
+}
+
+int imgconfig_apply(int root_fd, json_t cfg, const char *uri, const char *arch, char *why,
+		    size_t len)
+{
+	struct imgconfig ic;
+	char bad[PATH_MAX] = "";
+	int saved, warn;
+
+	if (imgconfig_render(cfg, uri, &ic) < 0) {
+		snprintf(why, len, "failed to render image configuration: %s", strerror(errno));
+		return -1;
+	}
+	if (imgconfig_write(root_fd, &ic, bad, sizeof(bad)) < 0) {
+		saved = errno;
+		snprintf(why, len, "failed to write image configuration: %s: %s", bad,
+			 strerror(saved));
+		imgconfig_free(&ic);
+		errno = saved;
+		return -1;
+	}
+	warn = imgconfig_check_arch(&ic, arch, why, len) < 0;
+	imgconfig_free(&ic);
+	return warn;
 }

@@ -29,6 +29,10 @@ struct imgconfig {
 int imgconfig_render(json_t cfg, const char *uri, struct imgconfig *ic);
 void imgconfig_free(struct imgconfig *ic);
 
+/* -1 with the warning enroot prints in WHY when the image is not for WANT (no check when
+ * WANT is NULL); 0 when it is. */
+int imgconfig_check_arch(const struct imgconfig *ic, const char *want, char *why, size_t len);
+
 /* An RFC 3339 time (2024-05-01T12:00:00.123Z, offsets allowed) in seconds since the epoch;
  * -1 when S is not one. */
 long long imgconfig_time(const char *s);
@@ -45,5 +49,12 @@ int imgconfig_fstab_escape(struct buf *b, const char *s);
  * volume bind at start gives a usable directory) into the tree under ROOT_FD.  Returns 0, or
  * -1 with errno set and BAD (BADLEN bytes) naming the path at fault. */
 int imgconfig_write(int root_fd, const struct imgconfig *ic, char *bad, size_t badlen);
+
+/* The image-config step of every tree the project makes (load, the extract path of import,
+ * daemon imports): render CFG (URI recorded as the provenance) and write it over the tree
+ * ROOT_FD.  0; 1 when done but the image is not for ARCH (WHY holds the warning); -1 with
+ * errno and the error in WHY. */
+int imgconfig_apply(int root_fd, json_t cfg, const char *uri, const char *arch, char *why,
+		    size_t len);
 
 #endif

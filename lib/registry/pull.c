@@ -12,8 +12,10 @@
 struct pool {
 	struct registry *r;
 	struct blobcache *c;
+	const struct pull_opts *o;
 	const struct registry_blob **todo;
-	size_t n, next;
+	size_t n, next, done;
+	unsigned long long bytes;
 	struct pull_stats stats;
 	pthread_mutex_t lock;
 	int failed, err;
@@ -21,14 +23,40 @@ struct pool {
 	size_t whylen;
 };
 
+/* What one download writes through: blobcache's sink, plus the count and the stop check. */
+struct sink {
+	int (*sink)(void *ctx, const void *data, size_t len);
+	void *ctx;
+	struct pool *p;
+};
+
+static int sink_write(void *arg, const void *data, size_t len)
+{
+	struct sink *s = arg;
+	struct pool *p = s->p;
+
+	if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED))
+		return errno = ECANCELED, -1;
+	if (s->sink(s->ctx, data, len) < 0)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	p->bytes += len;
+	if (p->o->progress)
+		p->o->progress(p->o->ctx, p->done, p->n, p->bytes);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 /* blobcache's fetcher: a GET of the blob through a per-thread copy of the registry client
  * (its message buffer is per thread; the login state is shared read-only). */
 static int fetch_blob(void *arg, const char *digest, int (*sink)(void *, const void *, size_t),
 		      int (*reset)(void *), void *ctx, char *why, size_t whylen)
 {
-	struct registry r = *(const struct registry *)arg;
+	struct pool *p = arg;
+	struct registry r = *p->r;
+	struct sink s = {sink, ctx, p};
 
-	if (registry_get_blob(&r, digest, sink, reset, ctx) < 0) {
+	if (registry_get_blob(&r, digest, sink_write, reset, &s) < 0) {
 		int saved = errno;
 		snprintf(why, whylen, "%s", r.why);
 		errno = saved;
@@ -49,26 +77,53 @@ static const struct registry_blob *take(struct pool *p)
 	return b;
 }
 
+/* Blob B in the cache: PULL_ATTEMPTS tries, none after another download failed. */
+static int get(struct pool *p, const struct registry_blob *b, char *why, size_t whylen)
+{
+	int res = -1;
+
+	for (int t = 0; res < 0 && t < PULL_ATTEMPTS; t++) {
+		if (__atomic_load_n(&p->failed, __ATOMIC_RELAXED))
+			return errno = ECANCELED, -1;
+		res = blobcache_get(p->c, b->digest, b->size, fetch_blob, p, why, whylen);
+	}
+	return res;
+}
+
+/* Record the result of one blob and tell the caller. */
+static void finish(struct pool *p, const struct registry_blob *b, int res, const char *why)
+{
+	pthread_mutex_lock(&p->lock);
+	if (res < 0) {
+		if (!p->failed) {
+			__atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
+			p->err = errno;
+			snprintf(p->why, p->whylen, "%s", why);
+		}
+	} else {
+		p->done++;
+		if (res == BLOBCACHE_FETCHED)
+			p->stats.fetched++;
+		else
+			p->stats.hits++;
+		if (p->o->ready)
+			p->o->ready(p->o->ctx, b->digest);
+		if (p->o->progress)
+			p->o->progress(p->o->ctx, p->done, p->n, p->bytes);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
 	const struct registry_blob *b;
 	char why[512];
-	int res;
 
 	while ((b = take(p))) {
-		res = blobcache_get(p->c, b->digest, b->size, fetch_blob, p->r, why, sizeof(why));
-		pthread_mutex_lock(&p->lock);
-		if (res < 0 && !p->failed) {
-			p->failed = 1;
-			p->err = errno;
-			snprintf(p->why, p->whylen, "%s", why);
-		} else if (res == BLOBCACHE_FETCHED) {
-			p->stats.fetched++;
-		} else if (res == BLOBCACHE_HIT) {
-			p->stats.hits++;
-		}
-		pthread_mutex_unlock(&p->lock);
+		int res = get(p, b, why, sizeof(why));
+		if (!(res < 0 && errno == ECANCELED && p->failed))
+			finish(p, b, res, why);
 	}
 	return NULL;
 }
@@ -90,6 +145,17 @@ static const struct registry_blob **distinct(const struct registry_image *img, s
 			v[(*n)++] = &img->layers[i];
 	}
 	return v;
+}
+
+size_t pull_missing(struct blobcache *c, const struct registry_image *img)
+{
+	size_t n, missing = 0;
+	const struct registry_blob **v = distinct(img, &n);
+
+	for (size_t i = 0; v && i < n; i++)
+		missing += blobcache_has(c, v[i]->digest, v[i]->size) != 1;
+	free(v);
+	return v ? missing : img->nlayers + 1;
 }
 
 unsigned pull_max_connections(void)
@@ -115,14 +181,15 @@ static void run_pool(struct pool *p, unsigned max_conn)
 }
 
 int pull_image(struct registry *r, struct blobcache *c, const struct registry_image *img,
-	       unsigned max_conn, struct pull_stats *stats, char *why, size_t whylen)
+	       const struct pull_opts *o, struct pull_stats *stats, char *why, size_t whylen)
 {
-	struct pool p = {.r = r, .c = c, .why = why, .whylen = whylen};
+	struct pool p = {.r = r, .c = c, .o = o, .why = why, .whylen = whylen};
+	size_t n;
 
 	memset(stats, 0, sizeof(*stats));
 	if (img->config.size > (long long)REGISTRY_MAX_CONFIG) {
-		snprintf(why, whylen, "Image config larger than %u bytes: %s", REGISTRY_MAX_CONFIG,
-			 img->config.digest);
+		snprintf(why, whylen, "Image configuration too large: %lld bytes",
+			 img->config.size);
 		errno = EFBIG;
 		return -1;
 	}
@@ -130,13 +197,18 @@ int pull_image(struct registry *r, struct blobcache *c, const struct registry_im
 		snprintf(why, whylen, "%s", r->why);
 		return -1;
 	}
-	if (!(p.todo = distinct(img, &p.n))) {
+	if (!(p.todo = distinct(img, &n))) {
 		snprintf(why, whylen, "out of memory");
 		errno = ENOMEM;
 		return -1;
 	}
 	pthread_mutex_init(&p.lock, NULL);
-	run_pool(&p, max_conn);
+	/* The config first, alone: an image whose config fails leaves no layer in the cache. */
+	p.n = 1;
+	worker(&p);
+	p.n = n;
+	if (!p.failed)
+		run_pool(&p, o->max_conn);
 	pthread_mutex_destroy(&p.lock);
 	free(p.todo);
 	*stats = p.stats;
