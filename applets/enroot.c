@@ -31,6 +31,8 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "   load [options] [--] URI\n"
 			    "   remove [options] [--] NAME...\n"
 			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
+			    "   store get|release|list|gc [options]\n"
+			    "   verify [options] [IMAGE.sqsh | --cache | --store]\n"
 			    "   version\n"
 			    "   help\n";
 
@@ -72,11 +74,12 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	int config;
 } commands[] = {
-    {"batch", cmd_batch, 1},	{"bundle", cmd_bundle, 1},   {"create", cmd_create, 1},
-    {"digest", digest_main, 0}, {"exec", cmd_exec, 1},	     {"export", cmd_export, 1},
-    {"help", cmd_help, 0},	{"import", import_main, 1},  {"info", cmd_info, 1},
-    {"list", cmd_list, 1},	{"load", load_main, 1},	     {"remove", cmd_remove, 1},
-    {"start", cmd_start, 1},	{"version", cmd_version, 0},
+    {"batch", cmd_batch, 1},	 {"bundle", cmd_bundle, 1},  {"create", cmd_create, 1},
+    {"digest", digest_main, 0},	 {"exec", cmd_exec, 1},	     {"export", cmd_export, 1},
+    {"help", cmd_help, 0},	 {"import", import_main, 1}, {"info", cmd_info, 1},
+    {"list", cmd_list, 1},	 {"load", load_main, 1},     {"remove", cmd_remove, 1},
+    {"start", cmd_start, 1},	 {"store", cmd_store, 1},    {"verify", cmd_verify, 1},
+    {"version", cmd_version, 0},
 };
 
 int enroot_main(int argc, char **argv)

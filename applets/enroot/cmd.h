@@ -14,10 +14,13 @@ int cmd_exec(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int digest_main(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Usage texts, shown by the command's --help and (first line) on usage errors. */
 extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
-    cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[];
+    cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[],
+    store_usage[], verify_usage[];
 
 /* Helpers shared by the commands (applets/enroot/common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */

@@ -446,8 +446,10 @@ static int mkdir_p(int root_fd, const char *path)
 }
 
 /* Replace whatever is at NAME in DIR (never followed) by a regular file holding B. */
-static int put_file(int dir, const char *name, const struct buf *b)
+/* Write NAME in DIR; its times become T (the image's created time) when T > 0. */
+static int put_file(int dir, const char *name, const struct buf *b, long long t)
 {
+	struct timespec ts[2] = {{(time_t)t, 0}, {(time_t)t, 0}};
 	int fd, rc = 0;
 
 	if (safepath_remove(dir, name) < 0)
@@ -458,6 +460,8 @@ static int put_file(int dir, const char *name, const struct buf *b)
 	rc = io_write_all(fd, b->data, b->len);
 	if (!rc)
 		rc = fchmod(fd, 0644);
+	if (!rc && t > 0)
+		rc = futimens(fd, ts);
 	if (close(fd) < 0)
 		rc = -1;
 	return rc;
@@ -489,7 +493,7 @@ static int write_etc(int root_fd, const struct imgconfig *ic, char *bad, size_t 
 		return set_bad(bad, badlen, "/etc");
 	}
 	for (size_t i = 0; !rc && i < 4; i++) {
-		rc = put_file(etc, names[i], bufs[i]);
+		rc = put_file(etc, names[i], bufs[i], ic->created);
 		if (rc) {
 			snprintf(path, sizeof(path), "/etc/%s", names[i]);
 			set_bad(bad, badlen, path);

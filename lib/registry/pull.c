@@ -1,9 +1,11 @@
 /* pull: a small thread pool over blobcache_get and registry_get_blob. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/config.h"
 #include "registry/pull.h"
@@ -104,8 +106,8 @@ static void finish(struct pool *p, const struct registry_blob *b, int res, const
 		p->done++;
 		if (res == BLOBCACHE_FETCHED)
 			p->stats.fetched++;
-		else
-			p->stats.hits++;
+		else /* a use: the store's gc removes the least recently used blobs first */
+			p->stats.hits++, (void)utimensat(p->c->dirfd, b->digest + 7, NULL, 0);
 		if (p->o->ready)
 			p->o->ready(p->o->ctx, b->digest);
 		if (p->o->progress)

@@ -211,11 +211,59 @@ int registry_login(struct registry *r)
 		ret = answer(r, challenge);
 	} else if (resp.status >= 400) {
 		ret = status_fail(r, url, &resp);
+	} else if (resp.status == 200 &&
+		   (challenge = http_header(&resp, "Docker-Content-Digest")) &&
+		   manifest_digest_valid(challenge)) {
+		snprintf(r->probed, sizeof(r->probed), "%s", challenge);
 	}
 	http_response_free(&resp);
 	free(url);
 	if (ret == 0)
 		r->logged_in = 1;
+	return ret;
+}
+
+int registry_ref_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN])
+{
+	struct http_request req = {.max_body = REGISTRY_MAX_MANIFEST};
+	struct http_response resp;
+	char hex[SHA256_HEX], *url;
+	const char *d;
+	int ret = 0;
+
+	if (r->ref->digest) {
+		snprintf(digest, REGISTRY_DIGEST_LEN, "%s", r->ref->digest);
+		return 0;
+	}
+	if (registry_login(r) < 0)
+		return -1;
+	if (*r->probed) {
+		snprintf(digest, REGISTRY_DIGEST_LEN, "%s", r->probed);
+		return 0;
+	}
+	if (asprintf(&url, "%s/manifests/%s", r->base, imageref_reference(r->ref)) < 0)
+		return fail(r, ENOMEM, "out of memory");
+	if (request(r, "HEAD", url, accept_all, &req, &resp) < 0)
+		ret = -1;
+	else if (resp.status != 200)
+		ret = status_fail(r, url, &resp);
+	else if ((d = http_header(&resp, "Docker-Content-Digest")) && manifest_digest_valid(d))
+		snprintf(digest, REGISTRY_DIGEST_LEN, "%s", d);
+	else
+		*digest = '\0';
+	http_response_free(&resp);
+	if (!ret && !*digest) { /* no header: hash the body */
+		if (request(r, "GET", url, accept_all, &req, &resp) < 0)
+			ret = -1;
+		else if (resp.status != 200)
+			ret = status_fail(r, url, &resp);
+		else {
+			sha256_hex(resp.body.data ? resp.body.data : "", resp.body.len, hex);
+			snprintf(digest, REGISTRY_DIGEST_LEN, "sha256:%s", hex);
+		}
+		http_response_free(&resp);
+	}
+	free(url);
 	return ret;
 }
 

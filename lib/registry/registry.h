@@ -18,6 +18,7 @@ struct registry {
 	char *auth;			   /* "Authorization: ..." line after registry_login */
 	const char *credentials;	   /* netrc file for USER's password (may not exist) */
 	int logged_in;
+	char probed[REGISTRY_DIGEST_LEN]; /* the login probe's Docker-Content-Digest, or "" */
 	char why[512];
 };
 
@@ -40,6 +41,12 @@ int registry_resolve(struct registry *r, struct registry_image *img);
 /* §4.9: resolve like registry_resolve, then HEAD the platform manifest and set digest to its
  * Docker-Content-Digest (or, when the registry sends none, the sha256 of its body). */
 int registry_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN]);
+
+/* The digest of what the reference names as the registry serves it (an index for a
+ * multi-platform tag): the reference's own digest, or Docker-Content-Digest from one HEAD of
+ * the manifest (the login probe's when it needed no credentials), or the sha256 of a GET
+ * when the registry sends none.  The store keys its images on it (with the platform). */
+int registry_ref_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN]);
 
 /* GET the blob digest ("sha256:<hex>") into sink; reset rewinds the sink for a retry (see
  * http.h).  The body is not verified here: the sink hashes it (blobcache does). */
