@@ -24,6 +24,7 @@
 #include "image/store.h"
 #include "registry/blobcache.h"
 #include "registry/imageref.h"
+#include "registry/manifest.h"
 #include "registry/registry.h"
 #include "cmd.h"
 
@@ -96,9 +97,37 @@ struct wanted {
 	const char *options, *uri;
 };
 
-static void resolve(struct wanted *w, const char *uri, const char *arch)
+/* The digest of W's reference: asked of the registry, unless another caller resolved it
+ * while we waited for its record (a burst of gets on a node makes one request). */
+static void ref_digest(struct wanted *w, struct store *s, const char *creds)
 {
 	struct registry r;
+	struct timespec start;
+	char *what;
+	int fd;
+
+	clock_gettime(CLOCK_REALTIME, &start);
+	what = xasprintf("%s\n%s", w->uri, w->plat.architecture);
+	if ((fd = store_ref_lock(s, what)) < 0)
+		die("failed to lock: %s/refs:", s->dir);
+	free(what);
+	if (store_ref_read(fd, (long long)start.tv_sec * 1000000000LL + start.tv_nsec, w->digest,
+			   sizeof(w->digest)) &&
+	    manifest_digest_valid(w->digest)) {
+		close(fd);
+		return;
+	}
+	if (registry_open(&r, &w->ref, &w->plat, creds) < 0 ||
+	    registry_ref_digest(&r, w->digest) < 0)
+		die("%s", r.why);
+	registry_close(&r);
+	if (store_ref_write(fd, w->digest) < 0)
+		msg_warn("failed to record the digest of %s", w->uri);
+	close(fd);
+}
+
+static void resolve(struct wanted *w, struct store *s, const char *uri, const char *arch)
+{
 	char *creds;
 
 	w->uri = uri;
@@ -109,10 +138,10 @@ static void resolve(struct wanted *w, const char *uri, const char *arch)
 	creds = config_credentials_path();
 	if (!creds || imageref_default_user(&w->ref, creds) < 0)
 		die("failed to read: %s:", creds ? creds : ".credentials");
-	if (registry_open(&r, &w->ref, &w->plat, creds) < 0 ||
-	    registry_ref_digest(&r, w->digest) < 0)
-		die("%s", r.why);
-	registry_close(&r);
+	if (w->ref.digest)
+		snprintf(w->digest, sizeof(w->digest), "%s", w->ref.digest);
+	else
+		ref_digest(w, s, creds);
 	free(creds);
 	w->options = getenv("ENROOT_SQUASH_OPTIONS") ? getenv("ENROOT_SQUASH_OPTIONS") : "";
 	store_key(w->digest, w->plat.architecture, w->options, w->key);
@@ -270,14 +299,15 @@ static int store_get(int argc, char **argv)
 		usage_exit(store_usage, 1);
 	if (lease && !store_lease_name_ok(lease))
 		die("Invalid lease name: %s", lease);
-	resolve(&w, argv[p.ind], arch);
+	open_store(&s);
+	resolve(&w, &s, argv[p.ind], arch);
 	if ((path = readonly_lookup(&w))) {
 		printf("%s\n", path);
 		free(path);
 		imageref_free(&w.ref);
+		store_close(&s);
 		return fflush(stdout) ? 1 : 0;
 	}
-	open_store(&s);
 	if ((lock = store_lock(&s, w.key, LOCK_EX)) < 0)
 		die("failed to lock the image store: %s:", s.dir);
 	if (!store_has(&s, w.key))

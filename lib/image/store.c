@@ -23,7 +23,8 @@ int store_open(struct store *s, const char *dir, int create)
 		return -1;
 	if ((s->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	if (create && mkdirat(s->fd, "leases", 0700) < 0 && errno != EEXIST) {
+	if (create && ((mkdirat(s->fd, "leases", 0700) < 0 && errno != EEXIST) ||
+		       (mkdirat(s->fd, "refs", 0700) < 0 && errno != EEXIST))) {
 		close(s->fd);
 		return -1;
 	}
@@ -441,5 +442,52 @@ int store_hash_fd(int fd, char hex[STORE_KEY_LEN])
 	}
 	sha256_final(&h, d);
 	sha256_tohex(d, hex);
+	return 0;
+}
+
+int store_ref_lock(struct store *s, const char *ref)
+{
+	char hex[SHA256_HEX], path[96];
+	int fd;
+
+	sha256_hex(ref, strlen(ref), hex);
+	snprintf(path, sizeof(path), "refs/%s", hex);
+	if ((fd = openat(s->fd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int saved = errno;
+			close(fd);
+			return errno = saved, -1;
+		}
+	return fd;
+}
+
+int store_ref_read(int fd, long long since, char *digest, size_t len)
+{
+	char buf[160], d[100];
+	long long when;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%99s %lld", d, &when) != 2 || when < since || strlen(d) >= len)
+		return 0;
+	snprintf(digest, len, "%s", d);
+	return 1;
+}
+
+int store_ref_write(int fd, const char *digest)
+{
+	struct timespec now;
+	char line[160];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	n = snprintf(line, sizeof(line), "%s %lld\n", digest,
+		     (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	if (ftruncate(fd, 0) < 0 || io_pwrite_all(fd, line, (size_t)n, 0) < 0)
+		return -1;
 	return 0;
 }

@@ -9,6 +9,9 @@
  *   STORE/KEY.lock      flock: exclusive while an entry is made, checked or removed
  *   STORE/leases/NAME   "KEY PID START": NAME pins KEY while process PID (started at START,
  *                       /proc/PID/stat field 22) lives
+ *   STORE/refs/HASH     "DIGEST NANOS": the last resolution of a reference (HASH of the
+ *                       reference and the platform), under flock, so that callers that
+ *                       asked while another was resolving it take its answer
  *
  * Functions return -1 with errno on failure (never print). */
 #ifndef STORE_H
@@ -71,6 +74,15 @@ int store_lease_name_ok(const char *name);
 /* The number of live leases on KEY (holders alive); stale leases found on the way are
  * removed when PRUNE.  NAMES (when not NULL) gets them, comma-separated, malloc'ed. */
 int store_leases(struct store *s, const char *key, int prune, char **names);
+
+/* Lock the resolution record of REF (any text naming the reference and the platform):
+ * the descriptor, or -1.  Blocks while another caller resolves it. */
+int store_ref_lock(struct store *s, const char *ref);
+/* The digest in the record of FD when it was written at or after SINCE (CLOCK_REALTIME
+ * nanoseconds): 1, else 0. */
+int store_ref_read(int fd, long long since, char *digest, size_t len);
+/* Record DIGEST as resolved now. */
+int store_ref_write(int fd, const char *digest);
 
 /* SHA-256 (hex) of the file at fd, read from the start. */
 int store_hash_fd(int fd, char hex[STORE_KEY_LEN]);
