@@ -456,7 +456,8 @@ static void gc_store(struct store *s, long long max_size, long long max_age, int
 	size_t n;
 	struct victim *v = store_victims(s, &n);
 
-	qsort(v, n, sizeof(*v), by_use);
+	if (n)
+		qsort(v, n, sizeof(*v), by_use);
 	choose(v, n, max_size, max_age);
 	for (size_t i = 0; i < n; i++) {
 		int lock;
@@ -512,7 +513,8 @@ static void gc_cache(long long max_size, long long max_age, int dry)
 		return;
 	}
 	v = cache_victims(&c, &n);
-	qsort(v, n, sizeof(*v), by_use);
+	if (n)
+		qsort(v, n, sizeof(*v), by_use);
 	choose(v, n, max_size, max_age);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].size >= 0)
