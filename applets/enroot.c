@@ -21,17 +21,22 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    " Commands:\n"
 			    "   batch [--] CONFIG [COMMAND] [ARG...]\n"
 			    "   bundle [options] [--] IMAGE\n"
+			    "   catalog [--] [USER@]REGISTRY\n"
 			    "   create [options] [--] IMAGE\n"
 			    "   digest [options] [--] URI\n"
 			    "   exec [options] [--] PID COMMAND [ARG...]\n"
 			    "   export [options] [--] NAME\n"
 			    "   import [options] [--] URI\n"
 			    "   info\n"
+			    "   inspect [options] [--] URI\n"
 			    "   list [options]\n"
 			    "   load [options] [--] URI\n"
+			    "   login [options] [--] REGISTRY\n"
+			    "   logout [--] REGISTRY\n"
 			    "   remove [options] [--] NAME...\n"
 			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
 			    "   store get|release|list|gc [options]\n"
+			    "   tags [--] URI\n"
 			    "   verify [options] [IMAGE.sqsh | --cache | --store]\n"
 			    "   version\n"
 			    "   help\n";
@@ -79,7 +84,8 @@ static const struct command {
     {"help", cmd_help, 0},	 {"import", import_main, 1}, {"info", cmd_info, 1},
     {"list", cmd_list, 1},	 {"load", load_main, 1},     {"remove", cmd_remove, 1},
     {"start", cmd_start, 1},	 {"store", cmd_store, 1},    {"verify", cmd_verify, 1},
-    {"version", cmd_version, 0},
+    {"inspect", cmd_inspect, 1}, {"tags", cmd_tags, 1},	     {"catalog", cmd_catalog, 1},
+    {"login", cmd_login, 1},	 {"logout", cmd_logout, 1},  {"version", cmd_version, 0},
 };
 
 int enroot_main(int argc, char **argv)

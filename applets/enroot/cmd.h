@@ -16,11 +16,17 @@ int cmd_bundle(int argc, char **argv);
 int digest_main(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_tags(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 
 /* Usage texts, shown by the command's --help and (first line) on usage errors. */
 extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
     cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[],
-    store_usage[], verify_usage[];
+    store_usage[], verify_usage[], inspect_usage[], tags_usage[], catalog_usage[], login_usage[],
+    logout_usage[];
 
 /* Helpers shared by the commands (applets/enroot/common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
@@ -39,5 +45,13 @@ char *cmd_output_path(const char *arg, int force);
  * tree readable and deletable by its owner, rename it to TARGET. Prints why it failed;
  * returns the exit status. */
 int cmd_extract(const char *image, const char *dir, const char *name, const char *target);
+
+/* A registry client for the docker:// URI (inspect, tags, catalog); dies with enroot's
+ * messages.  Free with registry_close, imageref_free and free(*creds). */
+struct imageref;
+struct imageref_platform;
+struct registry;
+void cmd_registry_open(const char *uri, const char *arch, struct imageref *ref,
+		       struct imageref_platform *plat, struct registry *r, char **creds);
 
 #endif

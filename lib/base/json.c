@@ -9,6 +9,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "base/dl.h"
+#include "base/buf.h"
 #include "base/json.h"
 
 static struct {
@@ -149,4 +150,51 @@ const char *json_object_key(json_t v, size_t i)
 json_t json_object_value(json_t v, size_t i)
 {
 	return i < json_object_len(v) ? v->u.object.values[i] : NULL;
+}
+
+int json_write_string(struct buf *b, const char *s)
+{
+	int rc = buf_addc(b, '"');
+
+	for (; !rc && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			rc = buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			rc = buf_adds(b, "\\n");
+		else if (c == '\t')
+			rc = buf_adds(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			rc = buf_printf(b, "\\u%04x", c);
+		else
+			rc = buf_addc(b, (char)c);
+	}
+	return rc ? rc : buf_addc(b, '"');
+}
+
+int json_write(struct buf *b, json_t v)
+{
+	int rc = 0;
+
+	if (!v || YAJL_IS_NULL(v))
+		return buf_adds(b, "null");
+	if (YAJL_IS_TRUE(v))
+		return buf_adds(b, "true");
+	if (YAJL_IS_FALSE(v))
+		return buf_adds(b, "false");
+	if (YAJL_IS_STRING(v))
+		return json_write_string(b, v->u.string);
+	if (YAJL_IS_NUMBER(v))
+		return buf_adds(b, v->u.number.r ? v->u.number.r : "0");
+	if (YAJL_IS_ARRAY(v)) {
+		rc = buf_addc(b, '[');
+		for (size_t i = 0; !rc && i < v->u.array.len; i++)
+			rc = (i ? buf_addc(b, ',') : 0) || json_write(b, v->u.array.values[i]);
+		return rc ? rc : buf_addc(b, ']');
+	}
+	rc = buf_addc(b, '{');
+	for (size_t i = 0; !rc && i < v->u.object.len; i++)
+		rc = (i ? buf_addc(b, ',') : 0) || json_write_string(b, v->u.object.keys[i]) ||
+		     buf_addc(b, ':') || json_write(b, v->u.object.values[i]);
+	return rc ? rc : buf_addc(b, '}');
 }

@@ -28,4 +28,10 @@ size_t json_object_len(json_t v);
 const char *json_object_key(json_t v, size_t i);
 json_t json_object_value(json_t v, size_t i);
 
+/* Append S as a JSON string (quoted, escaped; invalid UTF-8 passes through as bytes). */
+struct buf;
+int json_write_string(struct buf *b, const char *s);
+/* Append V (any parsed value) as compact JSON; NULL writes null.  -1 with ENOMEM. */
+int json_write(struct buf *b, json_t v);
+
 #endif

@@ -2,6 +2,7 @@
  * The lookup follows curl's reading of the format (comments with '#' where a keyword is
  * expected, quoted tokens with backslash escapes) since curl is what enroot hands the file to. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,4 +433,73 @@ enum netrc_load_result netrc_load(const char *path, int eval, struct buf *out, s
 	buf_wipe_free(&raw);
 	errno = saved;
 	return res;
+}
+
+/* Is LINE (LEN bytes) a one-line entry "machine HOST ..."? */
+static int entry_for(const char *line, size_t len, const char *host)
+{
+	size_t i = 0, hl = strlen(host);
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len - i < 8 + hl || strncmp(line + i, "machine", 7) ||
+	    (line[i + 7] != ' ' && line[i + 7] != '\t'))
+		return 0;
+	for (i += 7; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	return len - i >= hl && !strncmp(line + i, host, hl) &&
+	       (len - i == hl || line[i + hl] == ' ' || line[i + hl] == '\t');
+}
+
+int netrc_replace(const char *path, const char *host, const char *line)
+{
+	struct buf old = BUF_INIT, out = BUF_INIT;
+	char *tmp = NULL;
+	int fd, removed = 0, rc = -1, saved, ok;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		if (buf_read_fd(&old, fd, 1 << 20) < 0) {
+			saved = errno;
+			close(fd);
+			return errno = saved, -1;
+		}
+		close(fd);
+	} else if (errno != ENOENT) {
+		return -1;
+	}
+	for (size_t i = 0; i < old.len;) {
+		const char *l = old.data + i, *nl = memchr(l, '\n', old.len - i);
+		size_t n = nl ? (size_t)(nl - l) + 1 : old.len - i;
+		if (entry_for(l, nl ? n - 1 : n, host))
+			removed = 1;
+		else if (buf_add(&out, l, n) < 0 || (!nl && buf_addc(&out, '\n') < 0))
+			goto out;
+		i += n;
+	}
+	if (line && buf_printf(&out, "%s\n", line) < 0)
+		goto out;
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		tmp = NULL;
+		goto out;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		goto out;
+	ok = io_write_all(fd, out.data ? out.data : "", out.len) == 0 && fsync(fd) == 0;
+	if (close(fd) < 0)
+		ok = 0;
+	if (ok && rename(tmp, path) == 0)
+		rc = removed;
+out:
+	saved = errno;
+	if (tmp && rc < 0)
+		unlink(tmp);
+	free(tmp);
+	if (out.data)
+		explicit_bzero(out.data, out.len);
+	if (old.data)
+		explicit_bzero(old.data, old.len);
+	buf_free(&out);
+	buf_free(&old);
+	errno = saved;
+	return rc;
 }

@@ -53,4 +53,10 @@ enum netrc_load_result {
  * needs it.  Refuses to evaluate a file that anyone but the caller could have written. */
 enum netrc_load_result netrc_load(const char *path, int eval, struct buf *out, size_t *bad_line);
 
+/* Rewrite the credentials file PATH without the one-line entries for machine HOST, and with
+ * LINE ("machine HOST login USER password PASS", or NULL to only remove) appended: a 0600
+ * temporary beside it renamed over it, other entries kept byte for byte.  1 when an entry
+ * was removed, 0 when none was, -1 with errno. */
+int netrc_replace(const char *path, const char *host, const char *line);
+
 #endif

@@ -38,7 +38,7 @@ static int fail(struct registry *r, int err, const char *fmt, ...)
 }
 
 /* enroot's message for an HTTP error status (spec §4.2). */
-static int status_fail(struct registry *r, const char *url, const struct http_response *resp)
+int registry_status_fail(struct registry *r, const char *url, const struct http_response *resp)
 {
 	if (resp->status == 401 && r->auth)
 		return fail(r, EACCES,
@@ -73,8 +73,8 @@ void registry_close(struct registry *r)
 }
 
 /* One request with our Authorization (if any) and an optional Accept line. */
-static int request(struct registry *r, const char *method, const char *url, const char *accept,
-		   struct http_request *req, struct http_response *resp)
+int registry_request(struct registry *r, const char *method, const char *url, const char *accept,
+		     struct http_request *req, struct http_response *resp)
 {
 	const char *headers[3] = {NULL, NULL, NULL};
 	size_t n = 0;
@@ -160,7 +160,7 @@ static int find_password(struct registry *r, const struct wwwauth *ch, char **pa
 }
 
 /* Answer the challenge in value and keep the Authorization line. */
-static int answer(struct registry *r, const char *value)
+int registry_answer(struct registry *r, const char *value)
 {
 	struct wwwauth ch;
 	char *password = NULL, *header = NULL, why[256];
@@ -205,12 +205,12 @@ int registry_login(struct registry *r)
 		return 0;
 	if (asprintf(&url, "%s/manifests/%s", r->base, imageref_reference(r->ref)) < 0)
 		return fail(r, ENOMEM, "out of memory");
-	if (request(r, "HEAD", url, accept_all, &req, &resp) < 0) {
+	if (registry_request(r, "HEAD", url, accept_all, &req, &resp) < 0) {
 		ret = -1;
 	} else if ((challenge = http_header(&resp, "WWW-Authenticate")) && resp.status == 401) {
-		ret = answer(r, challenge);
+		ret = registry_answer(r, challenge);
 	} else if (resp.status >= 400) {
-		ret = status_fail(r, url, &resp);
+		ret = registry_status_fail(r, url, &resp);
 	} else if (resp.status == 200 &&
 		   (challenge = http_header(&resp, "Docker-Content-Digest")) &&
 		   manifest_digest_valid(challenge)) {
@@ -243,20 +243,20 @@ int registry_ref_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN])
 	}
 	if (asprintf(&url, "%s/manifests/%s", r->base, imageref_reference(r->ref)) < 0)
 		return fail(r, ENOMEM, "out of memory");
-	if (request(r, "HEAD", url, accept_all, &req, &resp) < 0)
+	if (registry_request(r, "HEAD", url, accept_all, &req, &resp) < 0)
 		ret = -1;
 	else if (resp.status != 200)
-		ret = status_fail(r, url, &resp);
+		ret = registry_status_fail(r, url, &resp);
 	else if ((d = http_header(&resp, "Docker-Content-Digest")) && manifest_digest_valid(d))
 		snprintf(digest, REGISTRY_DIGEST_LEN, "%s", d);
 	else
 		*digest = '\0';
 	http_response_free(&resp);
 	if (!ret && !*digest) { /* no header: hash the body */
-		if (request(r, "GET", url, accept_all, &req, &resp) < 0)
+		if (registry_request(r, "GET", url, accept_all, &req, &resp) < 0)
 			ret = -1;
 		else if (resp.status != 200)
-			ret = status_fail(r, url, &resp);
+			ret = registry_status_fail(r, url, &resp);
 		else {
 			sha256_hex(resp.body.data ? resp.body.data : "", resp.body.len, hex);
 			snprintf(digest, REGISTRY_DIGEST_LEN, "sha256:%s", hex);
@@ -280,12 +280,12 @@ static int get_manifest(struct registry *r, const char *ref, struct registry_ima
 
 	if (asprintf(&url, "%s/manifests/%s", r->base, ref) < 0)
 		return fail(r, ENOMEM, "out of memory");
-	if (request(r, "GET", url, accept_all, &req, &resp) < 0) {
+	if (registry_request(r, "GET", url, accept_all, &req, &resp) < 0) {
 		if (errno == EFBIG)
 			fail(r, EFBIG, "Manifest larger than %u bytes: %s", REGISTRY_MAX_MANIFEST,
 			     url);
 	} else if (resp.status != 200) {
-		status_fail(r, url, &resp);
+		registry_status_fail(r, url, &resp);
 	} else {
 		sha256_hex(resp.body.data ? resp.body.data : "", resp.body.len, hex);
 		snprintf(digest, sizeof(digest), "sha256:%s", hex);
@@ -349,10 +349,10 @@ int registry_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN])
 		manifest_image_free(&img);
 		return fail(r, ENOMEM, "out of memory");
 	}
-	if (request(r, "HEAD", url, accept_all, &req, &resp) < 0)
+	if (registry_request(r, "HEAD", url, accept_all, &req, &resp) < 0)
 		ret = -1;
 	else if (resp.status != 200)
-		ret = status_fail(r, url, &resp);
+		ret = registry_status_fail(r, url, &resp);
 	else if ((d = http_header(&resp, "Docker-Content-Digest")) && *d)
 		snprintf(digest, REGISTRY_DIGEST_LEN, "%s", d);
 	else
@@ -380,10 +380,10 @@ int registry_get_blob(struct registry *r, const char *digest,
 		return -1;
 	if (asprintf(&url, "%s/blobs/%s", r->base, digest) < 0)
 		return fail(r, ENOMEM, "out of memory");
-	if (request(r, "GET", url, NULL, &req, &resp) < 0)
+	if (registry_request(r, "GET", url, NULL, &req, &resp) < 0)
 		ret = -1;
 	else if (resp.status != 200)
-		ret = status_fail(r, url, &resp);
+		ret = registry_status_fail(r, url, &resp);
 	http_response_free(&resp);
 	free(url);
 	return ret;

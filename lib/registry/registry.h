@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "registry/http.h"
 #include "registry/imageref.h"
 #include "registry/manifest.h"
 
@@ -53,5 +54,14 @@ int registry_ref_digest(struct registry *r, char digest[REGISTRY_DIGEST_LEN]);
 int registry_get_blob(struct registry *r, const char *digest,
 		      int (*sink)(void *ctx, const void *data, size_t len), int (*reset)(void *ctx),
 		      void *ctx);
+
+/* For the other clients of the registry API in this layer (regquery.c): one request with
+ * the Authorization header once logged in and ACCEPT (NULL: none); the answer to a
+ * WWW-Authenticate challenge (kept in r->auth); enroot's message for an error status.  Each
+ * fails with -1 and r->why. */
+int registry_request(struct registry *r, const char *method, const char *url, const char *accept,
+		     struct http_request *req, struct http_response *resp);
+int registry_answer(struct registry *r, const char *challenge);
+int registry_status_fail(struct registry *r, const char *url, const struct http_response *resp);
 
 #endif
