@@ -9,13 +9,18 @@ BUILD="build-essential pkg-config libcurl4-openssl-dev libyajl-dev libarchive-de
 # with dlopen: only their headers are needed to build (zlib1g-dev and libzstd-dev come with
 # libarchive-dev; liblzo2-dev is for lzo, the default ENROOT_SQUASH_OPTIONS compressor).
 BUILD="$BUILD liblzo2-dev zlib1g-dev libzstd-dev"
+# Layers are gzip-decoded by ISA-L (lib/image/inflate.c, zlib where it is missing),
+# dlopen'ed: the header to build, the library to run.
+BUILD="$BUILD libisal-dev"
+RUNLIBS="libisal2"
 # Run: squashfs-tools, GNU parallel, squashfuse and the overlay/FUSE tools, passwd for the
 # shadow hook, util-linux and procps for list -f.
-RUN="squashfs-tools parallel squashfuse fuse-overlayfs fuse3 passwd util-linux procps bash ca-certificates"
-# Test: the registry, image builders, a static busybox for test rootfs, clang's fuzzer
+RUN="$RUNLIBS squashfs-tools parallel squashfuse fuse-overlayfs fuse3 passwd util-linux procps bash ca-certificates"
+# Test: the registry, image builders, a static busybox for test rootfs, pigz (gzip layers in
+# the tests), isal (igzip, the inflate floor of the benchmark), clang's fuzzer
 # runtime, python3 for small test servers, openssl for the test CA, htpasswd, zstd, jq, and
 # man/groff to check the man pages render.
-TEST="docker-registry umoci skopeo busybox-static clang libclang-rt-14-dev python3 openssl apache2-utils zstd jq man-db groff-base hyperfine"
+TEST="docker-registry umoci skopeo busybox-static pigz isal clang libclang-rt-14-dev python3 openssl apache2-utils zstd jq man-db groff-base hyperfine"
 # import's podman:// is tested against real rootless podman (uidmap for its newuidmap);
 # the import benchmark reads peak RSS with GNU time.
 TEST="$TEST podman uidmap time strace"

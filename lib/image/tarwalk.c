@@ -8,19 +8,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/dl.h"
 #include "base/safepath.h"
+#include "image/inflate.h"
 #include "image/tarwalk.h"
+
+/* Bytes read at a time from a layer that libarchive decompresses itself (zstd) or that needs
+ * no decompression, and the first read that decides by magic bytes. */
+#define RAW_SIZE (128 << 10)
 
 /* libarchive's functions, resolved on first use; same order as ar_names. */
 static struct {
 	struct archive *(*read_new)(void);
 	int (*format_tar)(struct archive *);
 	int (*format_empty)(struct archive *);
-	int (*filter_gzip)(struct archive *);
 	int (*filter_zstd)(struct archive *);
-	int (*open_fd)(struct archive *, int, size_t);
+	int (*open2)(struct archive *, void *, archive_open_callback *, archive_read_callback *,
+		     archive_skip_callback *, archive_close_callback *);
+	void (*set_error)(struct archive *, int, const char *, ...);
 	int (*next_header)(struct archive *, struct archive_entry **);
 	int (*data_block)(struct archive *, const void **, size_t *, la_int64_t *);
 	int (*read_free)(struct archive *);
@@ -45,9 +53,9 @@ static const char *const ar_names[] = {
     "archive_read_new",
     "archive_read_support_format_tar",
     "archive_read_support_format_empty",
-    "archive_read_support_filter_gzip",
     "archive_read_support_filter_zstd",
-    "archive_read_open_fd",
+    "archive_read_open2",
+    "archive_set_error",
     "archive_read_next_header",
     "archive_read_data_block",
     "archive_read_free",
@@ -77,6 +85,11 @@ struct tarwalk {
 	struct layer_error *err;
 	struct archive *a;
 	struct archive_entry *ae;
+	int fd;
+	struct inflate *z;  /* a gzip layer: our decoder feeds libarchive plain tar */
+	unsigned char *raw; /* otherwise: RAW_SIZE bytes read for libarchive */
+	size_t pending;	    /* bytes of raw read ahead for the magic, not handed out yet */
+	int seekable;	    /* raw from a regular file: libarchive may skip by lseek */
 	locale_t utf8, old;
 	long index;
 	struct tar_entry e;
@@ -135,17 +148,40 @@ int tarwalk_skip(struct tarwalk *t, const char *reason)
 	return 0;
 }
 
-/* Fail once the uncompressed stream passes max_size. */
-static int over_limit(struct tarwalk *t)
+/* Fail once the uncompressed stream passes max_size (BYTES of it read). */
+static int over(struct tarwalk *t, unsigned long long bytes)
 {
 	const char *raw = t->e.raw;
 
-	if (!t->o->max_size || (unsigned long long)ar.filter_bytes(t->a, 0) <= t->o->max_size)
+	if (!t->o->max_size || bytes <= t->o->max_size)
 		return 0;
 	errno = EFBIG;
 	return tarwalk_fail(t->err, -1,
 			    "failed to extract: %s%slayer exceeds the maximum size of %llu bytes",
 			    raw ? raw : "", raw ? ": " : "", t->o->max_size);
+}
+
+static int over_limit(struct tarwalk *t)
+{
+	return over(t, (unsigned long long)ar.filter_bytes(t->a, 0));
+}
+
+/* At the end of the tar stream, decode the rest of a gzip layer: every member's CRC32 and
+ * size are checked, and a stream damaged or cut short after the tar's end is not missed. */
+static int drain(struct tarwalk *t)
+{
+	const void *buf;
+	size_t len;
+	int r;
+
+	if (!t->z)
+		return 0;
+	while ((r = inflate_read(t->z, &buf, &len)) > 0)
+		if (over(t, inflate_total(t->z)) < 0)
+			return -1;
+	if (r < 0)
+		return tarwalk_fail(t->err, -1, "failed to read layer: %s", inflate_error(t->z));
+	return 0;
 }
 
 /* Split e->path into e->dir and e->base. */
@@ -284,7 +320,7 @@ int tarwalk_next(struct tarwalk *t, const struct tar_entry **e)
 		errno = EINVAL;
 		return tarwalk_fail(t->err, -1, "failed to read layer: %s", ar_error(t->a));
 	}
-	return 0;
+	return drain(t);
 }
 
 int tarwalk_block(struct tarwalk *t, const void **buf, size_t *len, uint64_t *off)
@@ -321,21 +357,121 @@ int tarwalk_xattrs(struct tarwalk *t,
 	return 0;
 }
 
-/* A reader for the tar stream on FD with the decompressors the options allow. */
-static struct archive *open_reader(struct tarwalk *t, int fd)
+/* libarchive's read callback for a gzip layer: our decoder's output buffer, read in place. */
+static la_ssize_t read_gzip(struct archive *a, void *ctx, const void **buf)
 {
-	struct archive *a = ar.read_new();
-	enum layer_compression z = t->o->compression;
+	struct tarwalk *t = ctx;
+	size_t len;
 
-	if (!a)
+	if (inflate_read(t->z, buf, &len) < 0) {
+		ar.set_error(a, errno, "%s", inflate_error(t->z));
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+/* The read callback of the other layers: the bytes read for the magic, then RAW_SIZE at a
+ * time. */
+static la_ssize_t read_raw(struct archive *a, void *ctx, const void **buf)
+{
+	struct tarwalk *t = ctx;
+	ssize_t n;
+
+	*buf = t->raw;
+	if (t->pending) {
+		n = (ssize_t)t->pending;
+		t->pending = 0;
+		return n;
+	}
+	do
+		n = read(t->fd, t->raw, RAW_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ar.set_error(a, errno, "read error: %s", strerror(errno));
+	return n;
+}
+
+/* Skip forward in a regular file by lseek, never past its end: a layer cut short inside an
+ * entry nobody reads is still found truncated when the next header is read. */
+static la_int64_t skip_raw(struct archive *a, void *ctx, la_int64_t req)
+{
+	struct tarwalk *t = ctx;
+	struct stat st;
+	off_t cur;
+
+	(void)a;
+	if (!t->seekable || t->pending || req <= 0)
+		return 0;
+	if ((cur = lseek(t->fd, 0, SEEK_CUR)) < 0 || fstat(t->fd, &st) < 0)
+		return 0;
+	if (req > st.st_size - cur)
+		req = st.st_size - cur;
+	if (req <= 0 || lseek(t->fd, (off_t)req, SEEK_CUR) < 0)
+		return 0;
+	return req;
+}
+
+/* Read the first bytes of the layer: at least 4 (the longest magic) unless it is shorter. */
+static ssize_t peek(struct tarwalk *t)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < 4) {
+		n = read(t->fd, t->raw + have, RAW_SIZE - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
+/* Decide by the magic bytes, within what the options allow, who decompresses: our gzip
+ * decoder (1) or libarchive, for zstd and plain tar (0). */
+static int start_input(struct tarwalk *t, enum layer_compression z)
+{
+	char why[256];
+	struct stat st;
+	ssize_t n = peek(t);
+
+	if (n < 0)
+		return tarwalk_fail(t->err, -1, "failed to read layer:");
+	if ((z == LAYER_AUTO || z == LAYER_GZIP) && n >= 2 && t->raw[0] == 0x1f &&
+	    t->raw[1] == 0x8b) {
+		if (!(t->z = inflate_open(t->fd, t->raw, (size_t)n, why, sizeof(why))))
+			return tarwalk_fail(t->err, -1, "failed to read layer: %s", why);
+		free(t->raw);
+		t->raw = NULL;
+		return 1;
+	}
+	t->pending = (size_t)n;
+	t->seekable = fstat(t->fd, &st) == 0 && S_ISREG(st.st_mode);
+	return 0;
+}
+
+/* A reader for the tar stream on T's fd with the decompressors the options allow. */
+static struct archive *open_reader(struct tarwalk *t)
+{
+	enum layer_compression z = t->o->compression;
+	struct archive *a;
+	int gz;
+
+	if (!(t->raw = malloc(RAW_SIZE)))
+		return errno = ENOMEM, tarwalk_fail(t->err, 0, "failed to read layer:"), NULL;
+	if ((gz = start_input(t, z)) < 0)
+		return NULL;
+	if (!(a = ar.read_new()))
 		return errno = ENOMEM, tarwalk_fail(t->err, 0, "failed to read layer:"), NULL;
 	ar.format_tar(a);
 	ar.format_empty(a);
-	if (z == LAYER_AUTO || z == LAYER_GZIP)
-		ar.filter_gzip(a);
-	if (z == LAYER_AUTO || z == LAYER_ZSTD)
+	if (!gz && (z == LAYER_AUTO || z == LAYER_ZSTD))
 		ar.filter_zstd(a);
-	if (ar.open_fd(a, fd, 1 << 17) != ARCHIVE_OK) {
+	if (ar.open2(a, t, NULL, gz ? read_gzip : read_raw, gz ? NULL : skip_raw, NULL) !=
+	    ARCHIVE_OK) {
 		errno = EINVAL;
 		tarwalk_fail(t->err, 0, "failed to read layer: %s", ar_error(a));
 		ar.read_free(a);
@@ -359,11 +495,11 @@ struct tarwalk *tarwalk_open(int fd, const struct layer_opts *o, struct layer_st
 		tarwalk_fail(err, 0, "failed to read layer:");
 		return NULL;
 	}
-	t->o = o, t->st = st, t->err = err;
+	t->o = o, t->st = st, t->err = err, t->fd = fd;
 	t->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	if (t->utf8)
 		t->old = uselocale(t->utf8);
-	if (!(t->a = open_reader(t, fd))) {
+	if (!(t->a = open_reader(t))) {
 		int saved = errno;
 		tarwalk_close(t);
 		errno = saved;
@@ -378,6 +514,8 @@ void tarwalk_close(struct tarwalk *t)
 		return;
 	if (t->a)
 		ar.read_free(t->a);
+	inflate_close(t->z);
+	free(t->raw);
 	if (t->utf8) {
 		uselocale(t->old);
 		freelocale(t->utf8);

@@ -18,8 +18,14 @@
  *    decompression bomb is stopped also inside entries a sink skips, and sparse holes, not in
  *    the stream, do not count.
  * A skipped entry is reported through layer_opts.warn (with its name as in the archive) and
- * counted in layer_stats, and never reaches a sink.  libarchive is loaded with dlopen on first
- * use (lib/base/dl.h): `enroot start` must not pay for it. */
+ * counted in layer_stats, and never reaches a sink.
+ *
+ * Who decompresses is decided by the layer's first bytes, within what layer_opts.compression
+ * allows: gzip (1f 8b) is decoded by lib/image/inflate.h (ISA-L, or zlib) and libarchive reads
+ * plain tar from its output buffer in place; zstd and uncompressed layers go to libarchive
+ * as they are.  After the tar's end, the rest of a gzip stream is decoded too, so every
+ * member's CRC32 and size are checked.  libarchive is loaded with dlopen on first use
+ * (lib/base/dl.h): `enroot start` must not pay for it. */
 #ifndef TARWALK_H
 #define TARWALK_H
 
