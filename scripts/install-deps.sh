@@ -9,10 +9,11 @@ BUILD="build-essential pkg-config libcurl4-openssl-dev libyajl-dev libarchive-de
 # with dlopen: only their headers are needed to build (zlib1g-dev and libzstd-dev come with
 # libarchive-dev; liblzo2-dev is for lzo, the default ENROOT_SQUASH_OPTIONS compressor).
 BUILD="$BUILD liblzo2-dev zlib1g-dev libzstd-dev"
-# Layers are gzip-decoded by ISA-L (lib/image/inflate.c, zlib where it is missing),
-# dlopen'ed: the header to build, the library to run.
-BUILD="$BUILD libisal-dev"
-RUNLIBS="libisal2"
+# Layers are gzip-decoded by ISA-L (lib/image/inflate.c, zlib where it is missing) and blobs
+# hashed by libcrypto (lib/base/sha256.c, plain C where it is missing), both dlopen'ed: the
+# headers to build, the libraries to run (libssl3 comes with libssl-dev and libcurl).
+BUILD="$BUILD libisal-dev libssl-dev"
+RUNLIBS="libisal2 libssl3"
 # Run: squashfs-tools, GNU parallel, squashfuse and the overlay/FUSE tools, passwd for the
 # shadow hook, util-linux and procps for list -f.
 RUN="$RUNLIBS squashfs-tools parallel squashfuse fuse-overlayfs fuse3 passwd util-linux procps bash ca-certificates"

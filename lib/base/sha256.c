@@ -1,6 +1,18 @@
-/* sha256: a plain implementation of FIPS 180-4 SHA-256. */
+/* sha256: SHA-256 through libcrypto, or a plain implementation of FIPS 180-4 (see sha256.h). */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#if __has_include(<openssl/sha.h>)
+/* SHA256_Init/Update/Final, not EVP: the same SHA-NI code (measured equal throughput), no heap
+ * context to free (sha256.h), and 5x cheaper for a small hash.  Deprecated in OpenSSL 3 but
+ * part of libcrypto.so.3; where a build lacks them the C code is used. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+#define HAVE_LIBCRYPTO 1
+#endif
+
+#include "base/dl.h"
 #include "base/sha256.h"
 
 static const uint32_t K[64] = {
@@ -38,7 +50,9 @@ static void compress(uint32_t h[8], const unsigned char *p)
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
-void sha256_init(struct sha256 *c)
+typedef struct sha256_c C;
+
+static void c_init(C *c)
 {
 	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -48,7 +62,7 @@ void sha256_init(struct sha256 *c)
 	c->used = 0;
 }
 
-void sha256_update(struct sha256 *c, const void *data, size_t len)
+static void c_update(C *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
@@ -68,7 +82,7 @@ void sha256_update(struct sha256 *c, const void *data, size_t len)
 	c->used = len;
 }
 
-void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
+static void c_final(C *c, unsigned char out[SHA256_LEN])
 {
 	uint64_t bits = c->total * 8;
 
@@ -88,6 +102,84 @@ void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
 		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
 		out[4 * i + 3] = (unsigned char)c->h[i];
 	}
+}
+
+#ifdef HAVE_LIBCRYPTO
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(((struct sha256 *)0)->u.ossl),
+	       "struct sha256 must hold a SHA256_CTX");
+
+static struct {
+	int (*init)(SHA256_CTX *);
+	int (*update)(SHA256_CTX *, const void *, size_t);
+	int (*final)(unsigned char *, SHA256_CTX *);
+} ossl;
+
+static const char *const ossl_names[] = {"SHA256_Init", "SHA256_Update", "SHA256_Final"};
+_Static_assert(sizeof(ossl) == sizeof(ossl_names) / sizeof(ossl_names[0]) * sizeof(void *),
+	       "ossl and ossl_names must list the same functions");
+#endif
+
+static int use_ossl;
+
+static void load_once(void)
+{
+#ifdef HAVE_LIBCRYPTO
+	static const char *const sonames[] = {"libcrypto.so.3", NULL};
+	const char *no = getenv("ENROOT_NO_LIBCRYPTO");
+
+	if (no && *no && strcmp(no, "0"))
+		return;
+	use_ossl = dl_load(sonames, ossl_names, (void **)&ossl,
+			   sizeof(ossl_names) / sizeof(ossl_names[0])) == 0;
+#endif
+}
+
+/* Decide once per process (on the first hash, also from several threads) which code hashes. */
+static void load(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_once);
+}
+
+const char *sha256_impl(void)
+{
+	load();
+	return use_ossl ? "libcrypto" : "c";
+}
+
+void sha256_init(struct sha256 *c)
+{
+	load();
+#ifdef HAVE_LIBCRYPTO
+	if (use_ossl) {
+		ossl.init((SHA256_CTX *)c->u.ossl);
+		return;
+	}
+#endif
+	c_init(&c->u.c);
+}
+
+void sha256_update(struct sha256 *c, const void *data, size_t len)
+{
+#ifdef HAVE_LIBCRYPTO
+	if (use_ossl) {
+		ossl.update((SHA256_CTX *)c->u.ossl, data, len);
+		return;
+	}
+#endif
+	c_update(&c->u.c, data, len);
+}
+
+void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN])
+{
+#ifdef HAVE_LIBCRYPTO
+	if (use_ossl) {
+		ossl.final(out, (SHA256_CTX *)c->u.ossl);
+		return;
+	}
+#endif
+	c_final(&c->u.c, out);
 }
 
 void sha256_tohex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX])
