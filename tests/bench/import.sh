@@ -9,9 +9,14 @@
 # 3-layer image (~120 MiB, generated deterministically into build/bench/import-oci) is used.
 #
 # Every row is the median wall time of BENCH_RUNS runs (default 3) and the peak RSS (GNU time
-# %M: the largest process of the command) of those runs, with its ratio to both floors:
+# %M: the largest process of the command) of those runs, with its ratios to the gzip floors
+# and to the igzip one:
 #   floor, sequential   gzip -dc of every layer, one after the other, to /dev/null
 #   floor, parallel     the same, all layers at once
+#   floor, igzip        igzip -dc (ISA-L) of every layer, one after the other: the inflate floor
+#   floor, openssl      openssl dgst -sha256 of the layers: the hashing floor
+#   baseline import     with BASELINE_BIN=DIR, another build's cold and warm import, interleaved
+#                       run by run with this build's
 #   import cold/warm    enroot import with an empty / a filled blob cache
 #   import P=1          warm, ENROOT_MAX_PROCESSORS=1: layers applied one after the other
 #   load warm / P=1     enroot load: the extract path alone (parallel unpack + merge / not)
@@ -117,11 +122,64 @@ measure() {
 	ROW_RSS+=($((rss / 1024)))
 }
 
+# measure_pair NAME_A NAME_B PREP CMD_A CMD_B: like measure for two commands, run by run in
+# turn (PREP before each), so the two rows see the same load.
+measure_pair() {
+	local i r line secs_a=() secs_b=() rss_a=0 rss_b=0 which cmd
+	for ((i = 0; i < RUNS; i++)); do
+		for which in a b; do
+			[ $which = a ] && cmd=$4 || cmd=$5
+			(cd "$T" && eval "$3") >/dev/null 2>&1
+			if ! (cd "$T" && $TIME -f '%e %M' -o "$T/time" bash -c "$cmd" >"$T/out" 2>&1); then
+				echo "import bench: FAILED: $cmd:" >&2
+				tail -5 "$T/out" >&2
+				continue
+			fi
+			line=$(tail -1 "$T/time")
+			if [ $which = a ]; then
+				secs_a+=("${line% *}")
+				[ "${line#* }" -gt "$rss_a" ] && rss_a=${line#* }
+			else
+				secs_b+=("${line% *}")
+				[ "${line#* }" -gt "$rss_b" ] && rss_b=${line#* }
+			fi
+		done
+	done
+	for which in a b; do
+		if [ $which = a ]; then
+			r=$(printf '%s\n' "${secs_a[@]:-nan}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+			ROW_NAMES+=("$1") ROW_SECS+=("$r") ROW_RSS+=($((rss_a / 1024)))
+		else
+			r=$(printf '%s\n' "${secs_b[@]:-nan}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+			ROW_NAMES+=("$2") ROW_SECS+=("$r") ROW_RSS+=($((rss_b / 1024)))
+		fi
+	done
+}
+
 gz_seq=$(for l in $layers; do printf 'gzip -dc %q >/dev/null; ' "$l"; done)
 gz_par="$(for l in $layers; do printf 'gzip -dc %q >/dev/null & ' "$l"; done) wait"
 E=${BENCH_IMPORT_ENV:-}
 measure "floor, sequential (gzip -dc, one after another)" "" "$gz_seq"
 measure "floor, parallel (gzip -dc, all layers at once)" "" "$gz_par"
+# The hardware floors (issue 13): ISA-L's igzip, and libcrypto's SHA-256 of the blobs.
+IG=
+if command -v igzip >/dev/null; then
+	IG=${#ROW_NAMES[@]}
+	measure "floor, igzip -dc, one after another" "" \
+		"$(for l in $layers; do printf 'igzip -dc %q >/dev/null; ' "$l"; done)"
+fi
+command -v openssl >/dev/null &&
+	measure "floor, openssl dgst -sha256 of the layers" "" "openssl dgst -sha256 $layers >/dev/null"
+# BASELINE_BIN=DIR (the bin directory of another build): its cold and warm imports, timed
+# interleaved with ours, run by run, so load hits both alike.
+if [ -n "${BASELINE_BIN:-}" ] && [ -x "$BASELINE_BIN/enroot" ]; then
+	measure_pair "baseline import, cold cache" "enroot import, cold cache (this build)" \
+		"rm -rf cache out.sqsh" "$E $BASELINE_BIN/enroot import -o out.sqsh $IMAGE" \
+		"$E $BIN/enroot import -o out.sqsh $IMAGE"
+	measure_pair "baseline import, warm cache" "enroot import, warm cache (this build)" \
+		"rm -f out.sqsh" "$E $BASELINE_BIN/enroot import -o out.sqsh $IMAGE" \
+		"$E $BIN/enroot import -o out.sqsh $IMAGE"
+fi
 measure "enroot import, cold cache" "rm -rf cache out.sqsh" "$E enroot import -o out.sqsh $IMAGE"
 measure "enroot import, warm cache" "rm -f out.sqsh" "$E enroot import -o out.sqsh $IMAGE"
 measure "enroot import, warm, ENROOT_MAX_PROCESSORS=1" "rm -f out.sqsh" \
@@ -165,10 +223,11 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2fx", a / b; else print "-" }'; }
 echo "import bench: $WHAT"
 echo "  $nlayers layers, $gz_mib MiB gzip, $tar_mib MiB of tar; median of $RUNS runs; $(nproc) CPUs"
-printf '  %-56s %8s %8s %8s %8s\n' "" "seconds" "peak MiB" "/ seq" "/ par"
+printf '  %-56s %8s %8s %8s %8s %8s\n' "" "seconds" "peak MiB" "/ seq" "/ par" "/ igzip"
 for i in "${!ROW_NAMES[@]}"; do
-	printf '  %-56s %8s %8s %8s %8s\n' "${ROW_NAMES[i]}" "${ROW_SECS[i]}" "${ROW_RSS[i]}" \
-		"$(ratio "${ROW_SECS[i]}" "${ROW_SECS[0]}")" "$(ratio "${ROW_SECS[i]}" "${ROW_SECS[1]}")"
+	printf '  %-56s %8s %8s %8s %8s %8s\n' "${ROW_NAMES[i]}" "${ROW_SECS[i]}" "${ROW_RSS[i]}" \
+		"$(ratio "${ROW_SECS[i]}" "${ROW_SECS[0]}")" "$(ratio "${ROW_SECS[i]}" "${ROW_SECS[1]}")" \
+		"$([ -n "$IG" ] && ratio "${ROW_SECS[i]}" "${ROW_SECS[IG]}" || echo -)"
 done
 [ -n "$podman_note" ] && echo "  podman pull: skipped: $podman_note"
 exit 0
