@@ -112,37 +112,13 @@ static int check(struct onepass *p, int rc, const char *what)
 	return rc;
 }
 
-/* The end of the listing: a pull that failed upstream ends this quietly. */
-static void drain(struct pullist *l)
-{
-	char why[256];
-
-	if (pullist_drain(l, why, sizeof(why)) == 0)
-		return;
-	if (l->failed)
-		exit(1);
-	die("%s", why);
-}
-
-/* Wait for blob I of the listing; a pull that failed upstream ends this quietly. */
-static void wait_blob(struct pullist *l, size_t i)
-{
-	char why[256];
-
-	if (pullist_wait(l, i, why, sizeof(why)) == 0)
-		return;
-	if (l->failed)
-		exit(1);
-	die("%s", why);
-}
-
 /* Merge layer I as the next one down. */
 static void squash_layer(struct onepass *p, struct pullist *l, size_t i, unsigned long long max,
 			 int evict)
 {
 	int bad, lfd, rc;
 
-	wait_blob(l, i);
+	xpullist_wait(l, i);
 	lfd = xopen(l->paths[i], O_RDONLY | O_CLOEXEC, 0);
 	rc = onepass_layer(p, lfd, l->types[i], max, &bad);
 	close(lfd);
@@ -163,7 +139,7 @@ static void squash(int fd, struct pullist *l, const struct args *a)
 	char why[128];
 	json_t cfg;
 
-	wait_blob(l, PULLIST_CONFIG(l));
+	xpullist_wait(l, PULLIST_CONFIG(l));
 	cfg = load_config(l->config);
 	if (imgconfig_render(cfg, l->source ? l->source : "", &ic) < 0)
 		die("failed to render image configuration:");
@@ -252,13 +228,9 @@ int layer_squash_main(int argc, char **argv)
 	if (file && !(f = fopen(file, "re")))
 		die("failed to open: %s:", file);
 	fd = open_output(a.out);
-	if (pullist_read(f, &l, why, sizeof(why)) < 0) {
-		if (l.failed)
-			exit(1);
-		die("%s", why);
-	}
+	xpullist_read(f, &l);
 	squash(fd, &l, &a);
-	drain(&l);
+	xpullist_drain(&l);
 	if (tmp_path && squash_publish(tmp_path, a.out) < 0) {
 		squash_describe(errno, 0, a.out, why, sizeof(why));
 		die("%s", why);

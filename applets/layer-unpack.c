@@ -99,30 +99,6 @@ static void report(const struct layer_stats *st)
 		 st->wh_ignored);
 }
 
-/* The end of the listing: a pull that failed upstream ends this quietly. */
-static void drain(struct pullist *l)
-{
-	char why[256];
-
-	if (pullist_drain(l, why, sizeof(why)) == 0)
-		return;
-	if (l->failed)
-		exit(1);
-	die("%s", why);
-}
-
-/* Wait for blob I of the listing; a pull that failed upstream ends this quietly. */
-static void wait_blob(struct pullist *l, size_t i)
-{
-	char why[256];
-
-	if (pullist_wait(l, i, why, sizeof(why)) == 0)
-		return;
-	if (l->failed)
-		exit(1);
-	die("%s", why);
-}
-
 /* Apply layer I of the listing onto ROOT. */
 static void apply_listed(struct pullist *l, size_t i, int root, struct args *a)
 {
@@ -130,7 +106,7 @@ static void apply_listed(struct pullist *l, size_t i, int root, struct args *a)
 	struct layer_error err;
 	int fd, rc;
 
-	wait_blob(l, i);
+	xpullist_wait(l, i);
 	fd = xopen(l->paths[i], O_RDONLY | O_CLOEXEC, 0);
 	a->o.compression = l->types[i] ? layer_media_type(l->types[i]) : LAYER_AUTO;
 	if ((int)a->o.compression < 0)
@@ -153,7 +129,7 @@ static void configure(struct pullist *l, int root)
 	json_t cfg;
 	int fd, rc;
 
-	wait_blob(l, PULLIST_CONFIG(l));
+	xpullist_wait(l, PULLIST_CONFIG(l));
 	fd = xopen(l->config, O_RDONLY | O_CLOEXEC, 0);
 	if (buf_read_fd(&b, fd, REGISTRY_MAX_CONFIG) < 0)
 		die("failed to read image configuration: %s:", l->config);
@@ -175,23 +151,18 @@ static void unpack_image(int in, int root, struct args *a)
 {
 	FILE *f = in ? fdopen(in, "r") : stdin;
 	struct pullist l;
-	char why[256];
 
 	if (!f)
 		die("failed to open the listing:");
 	if (!a->max_set && layer_max_size(&a->o.max_size) < 0)
 		die("Invalid value for ENROOT_MAX_LAYER_SIZE: %s", getenv("ENROOT_MAX_LAYER_SIZE"));
-	if (pullist_read(f, &l, why, sizeof(why)) < 0) {
-		if (l.failed)
-			exit(1);
-		die("%s", why);
-	}
+	xpullist_read(f, &l);
 	if (a->progress)
 		msg_info("Extracting image layers...");
 	for (size_t i = 0; i < l.n; i++)
 		apply_listed(&l, i, root, a);
 	configure(&l, root);
-	drain(&l);
+	xpullist_drain(&l);
 	pullist_free(&l);
 	if (f != stdin)
 		fclose(f);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/msg.h"
 #include "registry/manifest.h"
 #include "registry/pullist.h"
 
@@ -231,4 +232,36 @@ void pullist_free(struct pullist *l)
 	free(l->config);
 	free(l->config_digest);
 	memset(l, 0, sizeof(*l));
+}
+
+/* End a writer after a failed listing call: quietly when upstream said why. */
+static _Noreturn void fail_listing(const struct pullist *l, const char *why)
+{
+	if (l->failed)
+		exit(1);
+	die("%s", why);
+}
+
+void xpullist_read(FILE *in, struct pullist *l)
+{
+	char why[256];
+
+	if (pullist_read(in, l, why, sizeof(why)) < 0)
+		fail_listing(l, why);
+}
+
+void xpullist_wait(struct pullist *l, size_t i)
+{
+	char why[256];
+
+	if (pullist_wait(l, i, why, sizeof(why)) < 0)
+		fail_listing(l, why);
+}
+
+void xpullist_drain(struct pullist *l)
+{
+	char why[256];
+
+	if (pullist_drain(l, why, sizeof(why)) < 0)
+		fail_listing(l, why);
 }

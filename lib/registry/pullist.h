@@ -57,4 +57,10 @@ void pullist_evict(const struct pullist *l, size_t i);
 
 void pullist_free(struct pullist *l);
 
+/* x-wrappers for the writers: pullist_read, pullist_wait, pullist_drain that die with the
+ * message, or exit 1 quietly when upstream said `failed` (it already said why). */
+void xpullist_read(FILE *in, struct pullist *l);
+void xpullist_wait(struct pullist *l, size_t i);
+void xpullist_drain(struct pullist *l);
+
 #endif
