@@ -50,18 +50,13 @@ const char store_usage[] =
     "   -t, --max-age   Remove what was not used for AGE (s, m, h, d suffixes)\n"
     "   -n, --dry-run   Say what would be removed\n";
 
-/* ENROOT_STORE_PATH, else ENROOT_CACHE_PATH/store. */
+/* The store's directory (lib/image/store.h). */
 static char *store_dir(void)
 {
-	const char *v = getenv("ENROOT_STORE_PATH");
-	char *cache, *dir;
+	char *dir = store_default_dir();
 
-	if (v && *v)
-		return xstrdup(v);
-	if (!(cache = config_path("ENROOT_CACHE_PATH")))
+	if (!dir)
 		die("out of memory");
-	dir = xasprintf("%s/store", cache);
-	free(cache);
 	return dir;
 }
 

@@ -108,18 +108,13 @@ static void verify_entry(struct tally *t, struct store *s, const char *key)
 	free(img);
 }
 
-/* ENROOT_STORE_PATH, else ENROOT_CACHE_PATH/store (as enroot store). */
+/* The store's directory (lib/image/store.h). */
 static char *store_dir(void)
 {
-	const char *v = getenv("ENROOT_STORE_PATH");
-	char *cache, *dir;
+	char *dir = store_default_dir();
 
-	if (v && *v)
-		return xstrdup(v);
-	if (!(cache = config_path("ENROOT_CACHE_PATH")))
+	if (!dir)
 		die("out of memory");
-	dir = xasprintf("%s/store", cache);
-	free(cache);
 	return dir;
 }
 

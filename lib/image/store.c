@@ -12,9 +12,25 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/config.h"
 #include "base/io.h"
 #include "base/sha256.h"
 #include "image/store.h"
+
+char *store_default_dir(void)
+{
+	const char *v = getenv("ENROOT_STORE_PATH");
+	char *cache, *dir;
+
+	if (v && *v)
+		return strdup(v);
+	if (!(cache = config_path("ENROOT_CACHE_PATH")))
+		return NULL;
+	if (asprintf(&dir, "%s/store", cache) < 0)
+		dir = NULL;
+	free(cache);
+	return dir;
+}
 
 int store_open(struct store *s, const char *dir, int create)
 {

@@ -32,6 +32,10 @@ struct store_meta {
 	long long size, created, used;
 };
 
+/* The store's directory: ENROOT_STORE_PATH, else ENROOT_CACHE_PATH/store (malloc'ed;
+ * NULL with errno). */
+char *store_default_dir(void);
+
 /* Open (creating it, mode 0700, when CREATE) the store DIR. */
 int store_open(struct store *s, const char *dir, int create);
 void store_close(struct store *s);
