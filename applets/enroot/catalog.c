@@ -3,13 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
 #include "base/msg.h"
 #include "base/opt.h"
 #include "base/xwrap.h"
-#include "registry/imageref.h"
 #include "registry/regquery.h"
-#include "registry/registry.h"
 #include "cmd.h"
 
 const char catalog_usage[] = "Usage: enroot catalog [--] [USER@]REGISTRY\n"
@@ -20,12 +17,8 @@ static const struct opt no_opts[] = {{NULL, 0, 0, 0}};
 
 int cmd_catalog(int argc, char **argv)
 {
-	struct imageref_platform plat;
-	struct imageref ref;
-	struct registry r;
-	struct buf out = BUF_INIT;
 	struct optparse p;
-	char *creds, *uri;
+	char *uri;
 	const char *arg;
 	int id;
 
@@ -42,15 +35,7 @@ int cmd_catalog(int argc, char **argv)
 		die("Invalid registry: %s", arg);
 	/* The client wants an image; the catalog request does not use it. */
 	uri = xasprintf("docker://%s#_catalog", arg);
-	cmd_registry_open(uri, NULL, &ref, &plat, &r, &creds);
-	if (regquery_list(&r, REGQUERY_CATALOG, &out) < 0)
-		die("%s", r.why);
-	if (out.len)
-		fwrite(out.data, 1, out.len, stdout);
-	buf_free(&out);
-	registry_close(&r);
-	imageref_free(&ref);
-	free(creds);
+	cmd_registry_list(uri, REGQUERY_CATALOG);
 	free(uri);
 	return fflush(stdout) ? 1 : 0;
 }

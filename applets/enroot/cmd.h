@@ -53,5 +53,7 @@ struct imageref_platform;
 struct registry;
 void cmd_registry_open(const char *uri, const char *arch, struct imageref *ref,
 		       struct imageref_platform *plat, struct registry *r, char **creds);
+/* Print regquery_list's WHAT (enum regquery_list) for URI, one a line; dies on failure. */
+void cmd_registry_list(const char *uri, int what);
 
 #endif

@@ -14,6 +14,9 @@
 #include "base/msg.h"
 #include "base/rmtree.h"
 #include "base/xwrap.h"
+#include "registry/imageref.h"
+#include "registry/regquery.h"
+#include "registry/registry.h"
 #include "cmd.h"
 
 int cmd_forced(int flag)
@@ -95,4 +98,38 @@ char *cmd_output_path(const char *arg, int force)
 			die("failed to remove: %s:", bad ? bad : out);
 	}
 	return out;
+}
+
+/* Open a client for URI (a docker:// reference); dies with enroot's messages. */
+void cmd_registry_open(const char *uri, const char *arch, struct imageref *ref,
+		       struct imageref_platform *plat, struct registry *r, char **creds)
+{
+	if (strncmp(uri, "docker://", 9) || imageref_parse(uri, ref) < 0)
+		die("Invalid image reference: %s", uri);
+	if (imageref_platform(arch, plat) < 0)
+		die("Unsupported architecture: %s", arch ? arch : "(uname -m)");
+	*creds = config_credentials_path();
+	if (!*creds || imageref_default_user(ref, *creds) < 0)
+		die("failed to read: %s:", *creds ? *creds : ".credentials");
+	if (registry_open(r, ref, plat, *creds) < 0)
+		die("%s", r->why);
+}
+
+void cmd_registry_list(const char *uri, int what)
+{
+	struct imageref_platform plat;
+	struct imageref ref;
+	struct registry r;
+	struct buf out = BUF_INIT;
+	char *creds;
+
+	cmd_registry_open(uri, NULL, &ref, &plat, &r, &creds);
+	if (regquery_list(&r, (enum regquery_list)what, &out) < 0)
+		die("%s", r.why);
+	if (out.len)
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	registry_close(&r);
+	imageref_free(&ref);
+	free(creds);
 }

@@ -26,21 +26,6 @@ const char inspect_usage[] =
     "   -a, --arch   Architecture of the image (defaults to host "
     "architecture)\n";
 
-/* Open a client for URI (a docker:// reference); dies with enroot's messages. */
-void cmd_registry_open(const char *uri, const char *arch, struct imageref *ref,
-		       struct imageref_platform *plat, struct registry *r, char **creds)
-{
-	if (strncmp(uri, "docker://", 9) || imageref_parse(uri, ref) < 0)
-		die("Invalid image reference: %s", uri);
-	if (imageref_platform(arch, plat) < 0)
-		die("Unsupported architecture: %s", arch ? arch : "(uname -m)");
-	*creds = config_credentials_path();
-	if (!*creds || imageref_default_user(ref, *creds) < 0)
-		die("failed to read: %s:", *creds ? *creds : ".credentials");
-	if (registry_open(r, ref, plat, *creds) < 0)
-		die("%s", r->why);
-}
-
 /* ,"KEY":VALUE of the config's .config.KEY (null when absent). */
 static int put_field(struct buf *o, json_t cfg, const char *key)
 {

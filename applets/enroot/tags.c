@@ -2,12 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "base/buf.h"
 #include "base/msg.h"
 #include "base/opt.h"
-#include "registry/imageref.h"
 #include "registry/regquery.h"
-#include "registry/registry.h"
 #include "cmd.h"
 
 const char tags_usage[] = "Usage: enroot tags [--] docker://[USER@][REGISTRY#]IMAGE\n"
@@ -18,12 +15,7 @@ static const struct opt no_opts[] = {{NULL, 0, 0, 0}};
 
 int cmd_tags(int argc, char **argv)
 {
-	struct imageref_platform plat;
-	struct imageref ref;
-	struct registry r;
-	struct buf out = BUF_INIT;
 	struct optparse p;
-	char *creds;
 	int id;
 
 	opt_init(&p, argc, argv);
@@ -34,14 +26,6 @@ int cmd_tags(int argc, char **argv)
 	}
 	if (argc - p.ind != 1)
 		usage_exit(tags_usage, 1);
-	cmd_registry_open(argv[p.ind], NULL, &ref, &plat, &r, &creds);
-	if (regquery_list(&r, REGQUERY_TAGS, &out) < 0)
-		die("%s", r.why);
-	if (out.len)
-		fwrite(out.data, 1, out.len, stdout);
-	buf_free(&out);
-	registry_close(&r);
-	imageref_free(&ref);
-	free(creds);
+	cmd_registry_list(argv[p.ind], REGQUERY_TAGS);
 	return fflush(stdout) ? 1 : 0;
 }
