@@ -19,7 +19,7 @@
 #                       run by run with this build's
 #   import cold/warm    enroot import with an empty / a filled blob cache
 #   import P=1          warm, ENROOT_MAX_PROCESSORS=1: layers applied one after the other
-#   load warm / P=1     enroot load: the extract path alone (parallel unpack + merge / not)
+#   load warm / P=1     enroot load: the extract path alone (registry-pull | layer-unpack --image; P=1 as a check that the setting changes nothing)
 #   mksquashfs          mksquashfs of the loaded tree with the default ENROOT_SQUASH_OPTIONS
 #   lzo1x_1             warm import with -Xalgorithm lzo1x_1 (same format, fast algorithm)
 #   podman pull         the same image into an empty store, when podman works here
@@ -186,7 +186,7 @@ measure "enroot import, warm, ENROOT_MAX_PROCESSORS=1" "rm -f out.sqsh" \
 	"$E ENROOT_MAX_PROCESSORS=1 enroot import -o out.sqsh $IMAGE"
 measure "enroot import, warm, -Xalgorithm lzo1x_1" "rm -f out.sqsh" \
 	"$E ENROOT_SQUASH_OPTIONS='-comp lzo -Xalgorithm lzo1x_1 -noD -exit-on-error' enroot import -o out.sqsh $IMAGE"
-measure "extract: enroot load, warm (parallel unpack + merge)" "rm -rf data/t" \
+measure "extract: enroot load, warm (registry-pull | layer-unpack)" "rm -rf data/t" \
 	"enroot load -n t $IMAGE"
 measure "extract: enroot load, warm, ENROOT_MAX_PROCESSORS=1" "rm -rf data/t" \
 	"ENROOT_MAX_PROCESSORS=1 enroot load -n t $IMAGE"
