@@ -1,6 +1,5 @@
 /* cmd_list: `enroot list [-f]` (spec §11.3). The fancy form finds running containers from
- * /proc directly (what enroot gets from lsns, ps and column): one process per mount
- * namespace whose root holds /.lock, named by the root field of its "/" mountinfo line. */
+ * /proc directly (what enroot gets from lsns, ps and column; lib/runtime/running.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +14,7 @@
 #include "base/msg.h"
 #include "base/opt.h"
 #include "cmd.h"
+#include "runtime/running.h"
 
 const char cmd_list_usage[] = "Usage: enroot list [options]\n"
 			      "\n"
@@ -68,78 +68,6 @@ static void free_names(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-}
-
-/* Field k (0-based, blank separated) of a mountinfo line, copied into out. */
-static int mi_field(const char *line, int k, char *out, size_t size)
-{
-	const char *p = line;
-	size_t n;
-
-	for (int i = 0; i < k && p; i++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (!p)
-		return -1;
-	n = strcspn(p, " \n");
-	if (n >= size)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* The path of DATA inside its own filesystem (mountinfo root + the rest below the mount). */
-static char *data_root(const char *data)
-{
-	char real[PATH_MAX], mp[PATH_MAX], root[PATH_MAX], *line = NULL, *best = NULL;
-	size_t cap = 0, bestlen = 0;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	if (!realpath(data, real) || !f) {
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		size_t n;
-		if (mi_field(line, 4, mp, sizeof(mp)) || mi_field(line, 3, root, sizeof(root)))
-			continue;
-		n = strcmp(mp, "/") ? strlen(mp) : 0;
-		if (strncmp(real, mp, n) || (real[n] && real[n] != '/') || (best && n < bestlen))
-			continue;
-		free(best);
-		bestlen = n;
-		if (asprintf(&best, "%s%s", strcmp(root, "/") ? root : "", real + n) < 0)
-			best = NULL;
-	}
-	free(line);
-	fclose(f);
-	return best;
-}
-
-/* Which container (under droot) the process pid runs in, or "<unknown>". */
-static char *container_of(pid_t pid, const char *droot)
-{
-	char path[64], root[PATH_MAX], mp[PATH_MAX], *line = NULL, *name = NULL;
-	size_t cap = 0, n = strlen(droot);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
-	f = fopen(path, "re");
-	while (f && !name && getline(&line, &cap, f) >= 0) {
-		if (mi_field(line, 4, mp, sizeof(mp)) || strcmp(mp, "/") ||
-		    mi_field(line, 3, root, sizeof(root)))
-			continue;
-		if (!strncmp(root, droot, n) && root[n] == '/' && root[n + 1])
-			name = strndup(root + n + 1, strcspn(root + n + 1, "/"));
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	return name ? name : strdup("<unknown>");
 }
 
 static char *read_small(const char *what, pid_t pid, size_t *len)
@@ -314,69 +242,6 @@ static void add_process(struct table *t, pid_t pid, char *name)
 	free(status);
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	return *(const pid_t *)a - *(const pid_t *)b;
-}
-
-/* All PIDs in /proc, ascending. */
-static pid_t *all_pids(size_t *n)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	pid_t *v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	while (d && (de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = realloc(v, cap * sizeof(*v));
-			if (!v)
-				die("failed to allocate memory:");
-		}
-		v[(*n)++] = (pid_t)pid;
-	}
-	if (d)
-		closedir(d);
-	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_pid);
-	return v;
-}
-
-/* One row per mount namespace whose root holds /.lock (the lowest PID represents it). */
-static void find_processes(struct table *t, const char *droot)
-{
-	size_t n, nseen = 0;
-	pid_t *pids = all_pids(&n);
-	ino_t *seen = calloc(n ? n : 1, sizeof(*seen));
-	char path[64];
-	struct stat st;
-
-	if (!seen)
-		die("failed to allocate memory:");
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pids[i]);
-		if (stat(path, &st) < 0)
-			continue;
-		for (j = 0; j < nseen && seen[j] != st.st_ino; j++)
-			;
-		if (j < nseen)
-			continue;
-		seen[nseen++] = st.st_ino;
-		snprintf(path, sizeof(path), "/proc/%d/root/.lock", (int)pids[i]);
-		if (access(path, F_OK) == 0)
-			add_process(t, pids[i], container_of(pids[i], droot ? droot : "\1"));
-	}
-	free(seen);
-	free(pids);
-}
-
 static int cmp_row(const void *a, const void *b)
 {
 	char *const *ra = a, *const *rb = b;
@@ -413,13 +278,28 @@ static void print_table(struct table *t)
 	}
 }
 
+/* One row per running container process (lib/runtime/running.h). */
+static void find_processes(struct table *t, const char *data)
+{
+	struct running *v;
+	size_t n;
+
+	if (running_list(data, &v, &n) < 0)
+		die("failed to allocate memory:");
+	for (size_t i = 0; i < n; i++) {
+		add_process(t, v[i].pid, v[i].name ? v[i].name : strdup("<unknown>"));
+		v[i].name = NULL;
+	}
+	running_free(v, n);
+}
+
 static void list_fancy(const char *data)
 {
 	struct table t = {0};
 	size_t n;
-	char **names = list_names(data, &n), *droot = data_root(data);
+	char **names = list_names(data, &n);
 
-	find_processes(&t, droot);
+	find_processes(&t, data);
 	for (size_t i = 0; i < n; i++) {
 		size_t r;
 		for (r = 0; r < t.rows && strcmp(t.cells[r * NCOL + C_NAME], names[i]); r++)
@@ -438,7 +318,6 @@ static void list_fancy(const char *data)
 		free(t.cells[i]);
 	free(t.cells);
 	free_names(names, n);
-	free(droot);
 }
 
 int cmd_list(int argc, char **argv)
