@@ -33,10 +33,12 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "   load [options] [--] URI\n"
 			    "   login [options] [--] REGISTRY\n"
 			    "   logout [--] REGISTRY\n"
+			    "   protect [--] NAME...\n"
 			    "   remove [options] [--] NAME...\n"
 			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
 			    "   store get|release|list|gc [options]\n"
 			    "   tags [--] URI\n"
+			    "   unprotect [--] NAME...\n"
 			    "   verify [options] [IMAGE.sqsh | --cache | --store]\n"
 			    "   version\n"
 			    "   help\n";
@@ -73,20 +75,38 @@ static void load_config(void)
 		die("failed to load configuration: %s:", bad ? bad : "");
 }
 
-/* config: 1 when the command needs the configuration loaded first. */
+/* config: 1 when the command needs the configuration loaded first. One command a line. */
+/* clang-format off */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	int config;
 } commands[] = {
-    {"batch", cmd_batch, 1},	 {"bundle", cmd_bundle, 1},  {"create", cmd_create, 1},
-    {"digest", digest_main, 0},	 {"exec", cmd_exec, 1},	     {"export", cmd_export, 1},
-    {"help", cmd_help, 0},	 {"import", import_main, 1}, {"info", cmd_info, 1},
-    {"list", cmd_list, 1},	 {"load", load_main, 1},     {"remove", cmd_remove, 1},
-    {"start", cmd_start, 1},	 {"store", cmd_store, 1},    {"verify", cmd_verify, 1},
-    {"inspect", cmd_inspect, 1}, {"tags", cmd_tags, 1},	     {"catalog", cmd_catalog, 1},
-    {"login", cmd_login, 1},	 {"logout", cmd_logout, 1},  {"version", cmd_version, 0},
+	{"batch", cmd_batch, 1},
+	{"bundle", cmd_bundle, 1},
+	{"catalog", cmd_catalog, 1},
+	{"create", cmd_create, 1},
+	{"digest", digest_main, 0},
+	{"exec", cmd_exec, 1},
+	{"export", cmd_export, 1},
+	{"help", cmd_help, 0},
+	{"import", import_main, 1},
+	{"info", cmd_info, 1},
+	{"inspect", cmd_inspect, 1},
+	{"list", cmd_list, 1},
+	{"load", load_main, 1},
+	{"login", cmd_login, 1},
+	{"logout", cmd_logout, 1},
+	{"protect", cmd_protect, 1},
+	{"remove", cmd_remove, 1},
+	{"start", cmd_start, 1},
+	{"store", cmd_store, 1},
+	{"tags", cmd_tags, 1},
+	{"unprotect", cmd_unprotect, 1},
+	{"verify", cmd_verify, 1},
+	{"version", cmd_version, 0},
 };
+/* clang-format on */
 
 int enroot_main(int argc, char **argv)
 {

@@ -13,6 +13,8 @@ int cmd_export(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_protect(int argc, char **argv);
+int cmd_unprotect(int argc, char **argv);
 int digest_main(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
@@ -26,7 +28,7 @@ int cmd_logout(int argc, char **argv);
 extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
     cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[],
     store_usage[], verify_usage[], inspect_usage[], tags_usage[], catalog_usage[], login_usage[],
-    logout_usage[];
+    logout_usage[], cmd_protect_usage[], cmd_unprotect_usage[];
 
 /* Helpers shared by the commands (applets/enroot/common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
@@ -55,5 +57,13 @@ void cmd_registry_open(const char *uri, const char *arch, struct imageref *ref,
 		       struct imageref_platform *plat, struct registry *r, char **creds);
 /* Print regquery_list's WHAT (enum regquery_list) for URI, one a line; dies on failure. */
 void cmd_registry_list(const char *uri, int what);
+
+/* Protection marks (applets/enroot/protect.c). */
+/* Is NAME a valid container name: not empty, no '/', not "." or ".."? */
+int cmd_valid_name(const char *name);
+/* ENROOT_DATA_PATH/.NAME.protected, the mark of a protected container (malloc'd). */
+char *cmd_protect_path(const char *name);
+/* Is container NAME protected (its mark exists)? */
+int cmd_is_protected(const char *name);
 
 #endif

@@ -16,14 +16,18 @@
 #include "cmd.h"
 #include "runtime/running.h"
 
-const char cmd_list_usage[] = "Usage: enroot list [options]\n"
-			      "\n"
-			      "List all the container root filesystems on the system.\n"
-			      "\n"
-			      " Options:\n"
-			      "   -f, --fancy  Display more information in tabular format\n";
+const char cmd_list_usage[] =
+    "Usage: enroot list [options]\n"
+    "\n"
+    "List all the container root filesystems on the system.\n"
+    "\n"
+    " Options:\n"
+    "   -f, --fancy  Display more information in tabular format (on a terminal,\n"
+    "                with a PROTECTED column)\n";
 
-enum { C_NAME, C_PID, C_COMM, C_STATE, C_STARTED, C_TIME, C_MNTNS, C_USERNS, C_CMD, NCOL };
+/* C_PROT is shown only on a terminal: pyxis and scripts split the rows on blanks and take
+ * the second word of a row as a PID, so piped output keeps enroot's columns exactly. */
+enum { C_NAME, C_PID, C_COMM, C_STATE, C_STARTED, C_TIME, C_MNTNS, C_USERNS, C_CMD, C_PROT, NCOL };
 
 struct table {
 	char **cells; /* rows * NCOL */
@@ -252,14 +256,15 @@ static int cmp_row(const void *a, const void *b)
 	return atoi(ra[C_PID]) - atoi(rb[C_PID]);
 }
 
-/* Print like `column -t`: cells padded to the column width, two spaces apart. */
-static void print_table(struct table *t)
+/* Print the first ncol columns like `column -t`: cells padded to the column width, two spaces
+ * apart. */
+static void print_table(struct table *t, int ncol)
 {
-	static const char *const head[NCOL] = {"NAME", "PID",	"COMM",	  "STATE",  "STARTED",
-					       "TIME", "MNTNS", "USERNS", "COMMAND"};
+	static const char *const head[NCOL] = {"NAME", "PID",	"COMM",	  "STATE",   "STARTED",
+					       "TIME", "MNTNS", "USERNS", "COMMAND", "PROTECTED"};
 	size_t w[NCOL];
 
-	for (int c = 0; c < NCOL; c++) {
+	for (int c = 0; c < ncol; c++) {
 		w[c] = strlen(head[c]);
 		for (size_t r = 0; r < t->rows; r++) {
 			const char *s = t->cells[r * NCOL + c];
@@ -269,7 +274,7 @@ static void print_table(struct table *t)
 	}
 	for (size_t r = 0; r <= t->rows; r++) {
 		char *const *row = r ? t->cells + (r - 1) * NCOL : (char *const *)head;
-		int last = NCOL - 1;
+		int last = ncol - 1;
 		while (last > 0 && !row[last])
 			last--;
 		for (int c = 0; c <= last; c++)
@@ -293,7 +298,7 @@ static void find_processes(struct table *t, const char *data)
 	running_free(v, n);
 }
 
-static void list_fancy(const char *data)
+static void list_fancy(const char *data, int show_protected)
 {
 	struct table t = {0};
 	size_t n;
@@ -313,7 +318,10 @@ static void list_fancy(const char *data)
 	for (size_t r = t.rows; r-- > 1;)
 		if (!strcmp(t.cells[r * NCOL], t.cells[(r - 1) * NCOL]))
 			t.cells[r * NCOL][0] = '\0';
-	print_table(&t);
+	for (size_t r = 0; show_protected && r < t.rows; r++)
+		if (*t.cells[r * NCOL] && cmd_is_protected(t.cells[r * NCOL]))
+			t.cells[r * NCOL + C_PROT] = strdup("yes");
+	print_table(&t, show_protected ? NCOL : C_PROT);
 	for (size_t i = 0; i < t.rows * NCOL; i++)
 		free(t.cells[i]);
 	free(t.cells);
@@ -338,7 +346,7 @@ int cmd_list(int argc, char **argv)
 	if (p.ind != argc)
 		usage_exit(cmd_list_usage, 1);
 	if (fancy) {
-		list_fancy(data);
+		list_fancy(data, isatty(STDOUT_FILENO));
 	} else {
 		size_t n;
 		char **names = list_names(data, &n);

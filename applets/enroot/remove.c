@@ -9,12 +9,14 @@
 #include "base/rmtree.h"
 #include "cmd.h"
 
-const char cmd_remove_usage[] = "Usage: enroot remove [options] [--] NAME...\n"
-				"\n"
-				"Delete one or multiple container root filesystems.\n"
-				"\n"
-				" Options:\n"
-				"   -f, --force  Do not prompt for confirmation\n";
+const char cmd_remove_usage[] =
+    "Usage: enroot remove [options] [--] NAME...\n"
+    "\n"
+    "Delete one or multiple container root filesystems.\n"
+    "A protected container (enroot protect) is refused, forced or not.\n"
+    "\n"
+    " Options:\n"
+    "   -f, --force  Do not prompt for confirmation\n";
 
 /* Ask on stderr, read one line from stdin: only "y" or "Y" confirms. */
 static int confirm(const char *path)
@@ -44,6 +46,8 @@ static int remove_one(const char *name, int force)
 	path = cmd_container_path(name);
 	if (!path)
 		die("No such file or directory: %s", name);
+	if (cmd_is_protected(name))
+		die("Container is protected: %s (enroot unprotect %s first)", name, name);
 	if (!force && !confirm(path)) {
 		free(path);
 		return 0;
