@@ -35,6 +35,7 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "   logout [--] REGISTRY\n"
 			    "   protect [--] NAME...\n"
 			    "   remove [options] [--] NAME...\n"
+			    "   rename [--] OLD NEW\n"
 			    "   start [options] [--] NAME|IMAGE [COMMAND] [ARG...]\n"
 			    "   store get|release|list|gc [options]\n"
 			    "   tags [--] URI\n"
@@ -99,6 +100,7 @@ static const struct command {
 	{"logout", cmd_logout, 1},
 	{"protect", cmd_protect, 1},
 	{"remove", cmd_remove, 1},
+	{"rename", cmd_rename, 1},
 	{"start", cmd_start, 1},
 	{"store", cmd_store, 1},
 	{"tags", cmd_tags, 1},
