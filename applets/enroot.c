@@ -22,6 +22,7 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "   batch [--] CONFIG [COMMAND] [ARG...]\n"
 			    "   bundle [options] [--] IMAGE\n"
 			    "   catalog [--] [USER@]REGISTRY\n"
+			    "   clone [--] SRC NEW\n"
 			    "   create [options] [--] IMAGE\n"
 			    "   digest [options] [--] URI\n"
 			    "   exec [options] [--] PID COMMAND [ARG...]\n"
@@ -86,6 +87,7 @@ static const struct command {
 	{"batch", cmd_batch, 1},
 	{"bundle", cmd_bundle, 1},
 	{"catalog", cmd_catalog, 1},
+	{"clone", cmd_clone, 1},
 	{"create", cmd_create, 1},
 	{"digest", digest_main, 0},
 	{"exec", cmd_exec, 1},

@@ -14,6 +14,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_protect(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_unprotect(int argc, char **argv);
 int digest_main(int argc, char **argv);
@@ -29,7 +30,8 @@ int cmd_logout(int argc, char **argv);
 extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_start_usage[],
     cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[],
     store_usage[], verify_usage[], inspect_usage[], tags_usage[], catalog_usage[], login_usage[],
-    logout_usage[], cmd_protect_usage[], cmd_unprotect_usage[], cmd_rename_usage[];
+    logout_usage[], cmd_protect_usage[], cmd_unprotect_usage[], cmd_rename_usage[],
+    cmd_clone_usage[];
 
 /* Helpers shared by the commands (applets/enroot/common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
