@@ -208,11 +208,19 @@ int fstab_parse_line(const char *line, size_t len, struct fstab_entry *e)
 	return 1;
 }
 
+/* The seeds' era spelling of x-create=dir and x-create=file. Other create= values are not
+ * ours: they go to mount(2) as data, as before. */
+static int old_create(const char *w, size_t len)
+{
+	return (len == 10 && !memcmp(w, "create=dir", 10)) ||
+	       (len == 11 && !memcmp(w, "create=file", 11));
+}
+
 int fstab_looks_like_options(const char *s)
 {
 	if (strchr(s, ','))
 		return 1;
-	if (!strncmp(s, "x-create=", 9))
+	if (!strncmp(s, "x-create=", 9) || old_create(s, strlen(s)))
 		return 1;
 	return find_known(s, strlen(s)) != NULL;
 }
@@ -272,6 +280,8 @@ static int apply_option(const char *w, size_t len, struct fstab_opts *o, size_t 
 
 	if (len >= 9 && !memcmp(w, "x-create=", 9))
 		return parse_create(w + 9, len - 9, o);
+	if (old_create(w, len))
+		return parse_create(w + 7, len - 7, o);
 	if (!k) {
 		if (*dlen)
 			o->data[(*dlen)++] = ',';
