@@ -75,6 +75,8 @@ static void load_config(void)
 	}
 	if (rc != CONFIG_OK)
 		die("failed to load configuration: %s:", bad ? bad : "");
+	if (config_note())
+		msg_debug("%s", config_note());
 }
 
 /* config: 1 when the command needs the configuration loaded first. One command a line. */

@@ -146,6 +146,7 @@ int switchroot_main(int argc, char **argv)
 	}
 	if (rcfile)
 		read_rc(rcfile, &rc);
+	login_init_shell(&l);
 	if (envfile && environ_load_path(envfile))
 		die("failed to load environment: %s:", envfile);
 	if ((last_cap = caps_last_cap()) < 0)

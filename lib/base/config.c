@@ -158,6 +158,73 @@ static void entries_free(struct entries *e)
 	e->shell = 0;
 }
 
+/* Names from the seeds' era of enroot, accepted for the settings that replaced them. Within
+ * one layer (the environment; the configuration files together; a script's directives) the
+ * newer name wins when both are set; between layers the usual precedence holds, so an old
+ * name in the environment still beats a new one in enroot.conf. Only the new name is left
+ * exported, which is what `enroot info` shows and hooks see. */
+static const struct alias {
+	const char *old, *new;
+} aliases[] = {
+    {"ENROOT_SQUASH_OPTS", "ENROOT_SQUASH_OPTIONS"},
+    {"ENROOT_ROOTFS_RW", "ENROOT_ROOTFS_WRITABLE"},
+    {"ENROOT_GZIP_PROG", "ENROOT_GZIP_PROGRAM"},
+};
+
+const char *config_alias(const char *name)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(name, aliases[i].old))
+			return aliases[i].new;
+	return NULL;
+}
+
+/* The environment layer: OLD's value goes to NEW unless NEW is set; OLD goes. */
+static void fold_env(void)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		const char *v = getenv(aliases[i].old), *cur = getenv(aliases[i].new);
+		if (!v)
+			continue;
+		if (*v && (!cur || !*cur))
+			setenv(aliases[i].new, v, 1);
+		unsetenv(aliases[i].old);
+	}
+}
+
+static int entries_have(const struct entries *e, const char *key)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (!strcmp(e->v[i].key, key))
+			return 1;
+	return 0;
+}
+
+/* A layer of lines: an OLD line stands for NEW, unless the layer sets NEW itself. */
+static int fold_entries(struct entries *e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < e->n; i++) {
+		const char *new = config_alias(e->v[i].key);
+		if (new &&entries_have(e, new)) {
+			free(e->v[i].key);
+			free(e->v[i].value);
+			continue;
+		}
+		if (new) {
+			char *key = strdup(new);
+			if (!key)
+				return -1;
+			free(e->v[i].key);
+			e->v[i].key = key;
+		}
+		e->v[k++] = e->v[i];
+	}
+	e->n = k;
+	return 0;
+}
+
 /* A line bash -n accepts for sure: blank, a comment, or plain words only. */
 static int line_trivial(const char *line)
 {
@@ -487,6 +554,15 @@ static int mkdir_p(const char *path)
 	return rc;
 }
 
+/* Set when ENROOT_GZIP_PROGRAM (or ENROOT_GZIP_PROG) came from the user, not the default. */
+static int gzip_given;
+
+const char *config_note(void)
+{
+	return gzip_given ? "ENROOT_GZIP_PROGRAM is ignored: layers are decompressed in-process"
+			  : NULL;
+}
+
 enum config_result config_load(char **bad)
 {
 	static const char *const dirs[] = {"ENROOT_CACHE_PATH", "ENROOT_DATA_PATH",
@@ -495,12 +571,14 @@ enum config_result config_load(char **bad)
 	enum config_result rc;
 
 	*bad = NULL;
+	fold_env();
 	rc = read_files(&e, bad);
-	if (rc == CONFIG_OK && apply(&e, 0) < 0)
+	if (rc == CONFIG_OK && (fold_entries(&e) < 0 || apply(&e, 0) < 0))
 		rc = CONFIG_ERRNO;
 	entries_free(&e);
 	if (rc != CONFIG_OK)
 		return rc;
+	gzip_given = getenv("ENROOT_GZIP_PROGRAM") && *getenv("ENROOT_GZIP_PROGRAM");
 	set_defaults();
 	config_normalise();
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -520,7 +598,7 @@ enum config_result config_directives(const char *path, char **bad)
 	enum config_result rc = read_file(path, &e, 1);
 
 	*bad = NULL;
-	if (rc == CONFIG_OK && apply(&e, 1) < 0)
+	if (rc == CONFIG_OK && (fold_entries(&e) < 0 || apply(&e, 1) < 0))
 		rc = CONFIG_ERRNO;
 	if (rc != CONFIG_OK)
 		*bad = strdup(path);

@@ -25,6 +25,11 @@ enum config_result { CONFIG_OK = 0, CONFIG_ERRNO = -1, CONFIG_INVALID = -2 };
 enum config_result config_load(char **bad);
 /* The #ENROOT_ directives of a config script, with overwrite, then normalisation. */
 enum config_result config_directives(const char *path, char **bad);
+/* The setting an old name (ENROOT_SQUASH_OPTS, ENROOT_ROOTFS_RW, ENROOT_GZIP_PROG) stands
+ * for, or NULL. config_load and config_directives fold them into the new names. */
+const char *config_alias(const char *name);
+/* After config_load: a remark for debug output about a setting given but not used, or NULL. */
+const char *config_note(void);
 /* Unset every ENROOT_* variable holding a false word. */
 void config_normalise(void);
 /* Is the boolean setting NAME enabled (spec §2.2: set, non-empty, not a false word)?  The

@@ -280,11 +280,22 @@ static int runnable(const char *path)
 	return path && *path && !access(path, R_OK | X_OK);
 }
 
-/* FAKE_SHELL, else $SHELL, else /bin/sh: the first that is readable and executable. */
+void login_init_shell(struct login *l)
+{
+	const char *v = getenv("ENROOT_INIT_SHELL");
+
+	free(l->init_shell);
+	l->init_shell = v && *v ? strdup(v) : NULL;
+}
+
+/* ENROOT_INIT_SHELL, else FAKE_SHELL, else $SHELL, else /bin/sh: the first that is readable
+ * and executable. */
 static const char *pick_shell(const struct login *l)
 {
 	const char *fake = logindefs_get(&l->defs, "FAKE_SHELL"), *sh = getenv("SHELL");
 
+	if (runnable(l->init_shell))
+		return l->init_shell;
 	if (runnable(fake))
 		return fake;
 	return runnable(sh) ? sh : "/bin/sh";
@@ -426,4 +437,6 @@ int login_rc_memfd(const void *data, size_t len)
 void login_free(struct login *l)
 {
 	logindefs_free(&l->defs);
+	free(l->init_shell);
+	l->init_shell = NULL;
 }

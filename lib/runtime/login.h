@@ -29,6 +29,7 @@ struct login {
 	int norc;	     /* --norc: never run the rc file */
 	const char *rcpath;  /* NULL for /etc/rc, or /proc/self/fd/N from login_rc_memfd */
 	const char *workdir; /* --workdir, or NULL */
+	char *init_shell;    /* ENROOT_INIT_SHELL, from login_init_shell, or NULL */
 	/* Results of login_prepare. */
 	struct logindefs defs;	    /* login.defs of the container (empty without --login) */
 	uid_t inner_uid, outer_uid; /* first line of uid_map (see login_ids) */
@@ -45,6 +46,11 @@ enum login_result {
 	LOGIN_FAIL_HOME,   /* chdir($HOME); errno set */
 	LOGIN_FAIL_WORKDIR /* chdir(workdir); errno set */
 };
+
+/* Remember ENROOT_INIT_SHELL (the seeds' era name for the shell that runs /etc/rc) from the
+ * caller's environment, before the container's replaces it. login_argv uses it first when it
+ * is readable and executable in the container; otherwise the usual choice stands. */
+void login_init_shell(struct login *l);
 
 /* Step 1: read the first line of /proc/self/uid_map into l->inner_uid and l->outer_uid (our euid
  * for both when it cannot be read). Call it before the pivot when the rootfs may lack /proc;
