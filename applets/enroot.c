@@ -25,6 +25,7 @@ static const char usage[] = "Usage: enroot COMMAND [ARG...]\n"
 			    "   clone [--] SRC NEW\n"
 			    "   create [options] [--] IMAGE\n"
 			    "   digest [options] [--] URI\n"
+			    "   doctor [options]\n"
 			    "   exec [options] [--] PID COMMAND [ARG...]\n"
 			    "   export [options] [--] NAME\n"
 			    "   import [options] [--] URI\n"
@@ -92,6 +93,7 @@ static const struct command {
 	{"clone", cmd_clone, 1},
 	{"create", cmd_create, 1},
 	{"digest", digest_main, 0},
+	{"doctor", cmd_doctor, 0},
 	{"exec", cmd_exec, 1},
 	{"export", cmd_export, 1},
 	{"help", cmd_help, 0},

@@ -1,6 +1,7 @@
 /* cmd: the driver's subcommands (`enroot COMMAND`), one file each (applets/enroot/NAME.c),
  * dispatched by applets/enroot.c. They print diagnostics and return the exit status. The
- * configuration is loaded before they run (except digest, help and version). */
+ * configuration is loaded before they run (except digest, help and version; doctor loads it
+ * itself, since a broken one is one of its findings). */
 #ifndef CMD_H
 #define CMD_H
 
@@ -17,6 +18,7 @@ int cmd_protect(int argc, char **argv);
 int cmd_clone(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_unprotect(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int digest_main(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
@@ -31,7 +33,7 @@ extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_
     cmd_export_usage[], cmd_exec_usage[], cmd_batch_usage[], cmd_bundle_usage[], digest_usage[],
     store_usage[], verify_usage[], inspect_usage[], tags_usage[], catalog_usage[], login_usage[],
     logout_usage[], cmd_protect_usage[], cmd_unprotect_usage[], cmd_rename_usage[],
-    cmd_clone_usage[];
+    cmd_clone_usage[], cmd_doctor_usage[];
 
 /* Helpers shared by the commands (applets/enroot/common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */

@@ -524,6 +524,12 @@ void config_normalise(void)
 	}
 }
 
+void config_defaults(void)
+{
+	set_defaults();
+	config_normalise();
+}
+
 int config_enabled(const char *name)
 {
 	const char *v = getenv(name);

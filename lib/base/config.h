@@ -30,6 +30,9 @@ enum config_result config_directives(const char *path, char **bad);
 const char *config_alias(const char *name);
 /* After config_load: a remark for debug output about a setting given but not used, or NULL. */
 const char *config_note(void);
+/* Steps 3 and 4 alone: the built-in defaults, then normalisation (for `enroot doctor`, which
+ * goes on after config_load failed). */
+void config_defaults(void);
 /* Unset every ENROOT_* variable holding a false word. */
 void config_normalise(void);
 /* Is the boolean setting NAME enabled (spec §2.2: set, non-empty, not a false word)?  The
