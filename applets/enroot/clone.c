@@ -33,7 +33,7 @@ const char cmd_clone_usage[] =
     "read-only (the default without --rw).\n";
 
 struct clone {
-	char *src, *dest, *target;
+	char *src, *dest, *target, *mark; /* mark: NEW's protection mark, if one was left */
 };
 
 /* Deep trees hold three descriptors a level: allow what the hard limit allows. */
@@ -74,6 +74,9 @@ static int clone_worker(void *arg)
 			msg_error("failed to rename: %s:", c->target);
 		return 1;
 	}
+	/* A mark left for NEW by a container deleted behind our back would protect the copy. */
+	if (unlink(c->mark) < 0 && errno != ENOENT)
+		msg_warn("failed to remove: %s:", c->mark);
 	return 0;
 }
 
@@ -95,7 +98,8 @@ static void check_source(const char *data, const char *name, const char *src)
 
 static int clone_container(const char *data, const char *from, const char *to)
 {
-	struct clone c = {xasprintf("%s/%s", data, from), NULL, xasprintf("%s/%s", data, to)};
+	struct clone c = {xasprintf("%s/%s", data, from), NULL, xasprintf("%s/%s", data, to),
+			  cmd_protect_path(to)};
 	char *tmp = xasprintf("%s/.%s.cloning.XXXXXX", data, to), *paths[2] = {tmp, NULL};
 	struct stat st;
 	int lock = -1, rc = 1;
@@ -118,6 +122,7 @@ static int clone_container(const char *data, const char *from, const char *to)
 	free(c.src);
 	free(c.dest);
 	free(c.target);
+	free(c.mark);
 	return rc;
 }
 

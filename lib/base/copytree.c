@@ -2,7 +2,9 @@
  * (see copytree.h). Metadata is applied bottom-up, in the order that keeps it: owner before
  * mode (chown clears setuid/setgid), mode before times, and a directory's mode and times
  * only once its entries are in (they would change its mtime, and a mode without u+w would
- * stop them). */
+ * stop them). A directory its owner may not search keeps u+rwx until the whole tree is in,
+ * so that later names of a hard link can still reach their first copy through it; those
+ * modes are given last, deepest first. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,12 +30,20 @@ struct link {
 	char *rel; /* relative to the destination root; NULL marks a free slot */
 };
 
+/* A directory whose mode is given at the end (it lacks u+x). */
+struct late_mode {
+	char *rel;
+	mode_t mode;
+};
+
 struct walk {
 	int droot;	/* the destination root, for linkat of later names of an inode */
 	dev_t dev;	/* the source's file system */
 	struct buf rel; /* the current path relative to the roots */
 	struct link *links;
 	size_t nlinks, caplinks;
+	struct late_mode *late; /* in the order the directories were finished: deepest first */
+	size_t nlate, caplate;
 	struct copytree_stats *st;
 };
 
@@ -105,7 +115,7 @@ static int copy_xattrs(int sfd, int dfd)
 }
 
 /* Owner (when it differs and we may set it), then mode, then times, of fd. */
-static int set_meta(int fd, const struct stat *s)
+static int set_meta_mode(int fd, const struct stat *s, mode_t mode)
 {
 	struct timespec t[2] = {s->st_atim, s->st_mtim};
 	struct stat d;
@@ -115,9 +125,47 @@ static int set_meta(int fd, const struct stat *s)
 	if ((d.st_uid != s->st_uid || d.st_gid != s->st_gid) &&
 	    fchown(fd, s->st_uid, s->st_gid) < 0 && errno != EPERM && errno != EINVAL)
 		return -1;
-	if (fchmod(fd, s->st_mode & 07777) < 0)
+	if (fchmod(fd, mode & 07777) < 0)
 		return -1;
 	return futimens(fd, t);
+}
+
+static int set_meta(int fd, const struct stat *s)
+{
+	return set_meta_mode(fd, s, s->st_mode);
+}
+
+/* A copied directory's metadata: all of it now, or, when its owner may not search it, all
+ * but the mode, remembered for late_modes (a chmod leaves the times alone). */
+static int set_dir_meta(struct walk *w, int fd, const struct stat *s)
+{
+	struct late_mode *v;
+
+	if (s->st_mode & S_IXUSR)
+		return set_meta(fd, s);
+	if (w->nlate == w->caplate) {
+		size_t cap = w->caplate ? w->caplate * 2 : 16;
+		if (!(v = realloc(w->late, cap * sizeof(*v))))
+			return -1;
+		w->late = v;
+		w->caplate = cap;
+	}
+	if (!(w->late[w->nlate].rel = strdup(w->rel.data)))
+		return -1;
+	w->late[w->nlate++].mode = s->st_mode;
+	return set_meta_mode(fd, s, s->st_mode | S_IRWXU);
+}
+
+/* Give the directories their late modes, deepest first (each parent is still searchable). */
+static int late_modes(struct walk *w)
+{
+	for (size_t i = 0; i < w->nlate; i++)
+		if (fchmodat(w->droot, w->late[i].rel, w->late[i].mode & 07777, 0) < 0) {
+			buf_reset(&w->rel);
+			buf_adds(&w->rel, w->late[i].rel);
+			return -1;
+		}
+	return 0;
 }
 
 /* The same for an entry that cannot be opened (a symlink, FIFO or socket): by name. */
@@ -267,7 +315,8 @@ static int copy_subdir(struct walk *w, int sdir, int ddir, const char *name, con
 		return -1;
 	if (mkdirat(ddir, name, 0700) == 0 &&
 	    (dfd = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
-	    copy_dir(w, sfd, dfd) == 0 && copy_xattrs(sfd, dfd) == 0 && set_meta(dfd, s) == 0)
+	    copy_dir(w, sfd, dfd) == 0 && copy_xattrs(sfd, dfd) == 0 &&
+	    set_dir_meta(w, dfd, s) == 0)
 		rc = 0;
 	int saved = errno;
 	if (restore)
@@ -374,8 +423,8 @@ int copytree(const char *src, const char *dst, struct copytree_stats *st, char *
 	if (sfd >= 0 && fstat(sfd, &s) == 0 && mkdir(dst, 0700) == 0 &&
 	    (w.droot = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
 		w.dev = s.st_dev;
-		if (copy_dir(&w, sfd, w.droot) == 0 && copy_xattrs(sfd, w.droot) == 0 &&
-		    set_meta(w.droot, &s) == 0)
+		if (copy_dir(&w, sfd, w.droot) == 0 && late_modes(&w) == 0 &&
+		    copy_xattrs(sfd, w.droot) == 0 && set_meta(w.droot, &s) == 0)
 			rc = 0;
 	}
 	saved = errno;
@@ -390,6 +439,9 @@ int copytree(const char *src, const char *dst, struct copytree_stats *st, char *
 	for (size_t i = 0; i < w.caplinks; i++)
 		free(w.links[i].rel);
 	free(w.links);
+	for (size_t i = 0; i < w.nlate; i++)
+		free(w.late[i].rel);
+	free(w.late);
 	buf_free(&w.rel);
 	if (!st)
 		free(dummy.first_skipped);
