@@ -70,5 +70,7 @@ int cmd_valid_name(const char *name);
 char *cmd_protect_path(const char *name);
 /* Is container NAME protected (its mark exists)? */
 int cmd_is_protected(const char *name);
+/* Die with one [ERROR] line when container NAME is protected (remove, create -f, load -f). */
+void cmd_refuse_protected(const char *name);
 
 #endif

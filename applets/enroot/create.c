@@ -335,6 +335,8 @@ int cmd_create(int argc, char **argv)
 		die("Invalid argument: %s", name ? name : "");
 	if (asprintf(&target, "%s/%s", data, name) < 0)
 		die("failed to allocate memory:");
+	if (!access(target, F_OK))
+		cmd_refuse_protected(name); /* -f would replace it */
 	rc = clear_target(target, cmd_forced(force)) < 0 ? 1
 							 : cmd_extract(image, data, name, target);
 	free(image);

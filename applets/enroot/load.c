@@ -15,6 +15,7 @@
 #include "base/opt.h"
 #include "base/safepath.h"
 #include "base/xwrap.h"
+#include "cmd.h"
 #include "import.h"
 
 const char load_usage[] =
@@ -121,8 +122,11 @@ int load_main(int argc, char **argv)
 	if (!(data = config_path("ENROOT_DATA_PATH")))
 		die("out of memory");
 	c.dest = xasprintf("%s/%s", data, name);
-	if (!lstat(c.dest, &st) && !c.force)
-		die("File already exists: %s", c.dest);
+	if (!lstat(c.dest, &st)) {
+		if (!c.force)
+			die("File already exists: %s", c.dest);
+		cmd_refuse_protected(name); /* -f would replace it */
+	}
 	import_job_init(&c.job, uri, arch, data, ".enroot-load");
 	paths[0] = c.job.tmpdir;
 	paths[1] = NULL;

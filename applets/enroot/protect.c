@@ -52,6 +52,12 @@ int cmd_is_protected(const char *name)
 	return yes;
 }
 
+void cmd_refuse_protected(const char *name)
+{
+	if (cmd_is_protected(name))
+		die("Container is protected: %s (enroot unprotect %s first)", name, name);
+}
+
 /* Make the mark of one existing container (a second protect finds it there). */
 static int protect_one(const char *name)
 {

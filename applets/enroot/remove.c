@@ -46,8 +46,7 @@ static int remove_one(const char *name, int force)
 	path = cmd_container_path(name);
 	if (!path)
 		die("No such file or directory: %s", name);
-	if (cmd_is_protected(name))
-		die("Container is protected: %s (enroot unprotect %s first)", name, name);
+	cmd_refuse_protected(name);
 	if (!force && !confirm(path)) {
 		free(path);
 		return 0;
