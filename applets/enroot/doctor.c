@@ -426,7 +426,7 @@ static const struct path_role {
     {"ENROOT_DATA_PATH", 1, 1, 1, 0, FAIL, "containers cannot run their programs",
      "root squash and missing user xattrs break create, and starts are slow"},
     {"ENROOT_TEMP_PATH", 0, 1, 0, 0, WARN, "bundles extracted there cannot run", NULL},
-    /* The node image store (issue 14): one more line here and one in check_sizes. */
+    /* The node image store (enroot store): checked once its directory exists. */
     {"ENROOT_STORE_PATH", 0, 1, 0, 1, OK, NULL, NULL},
 };
 
@@ -554,9 +554,19 @@ static enum status path_risky(const struct path_role *ro, const struct stat *st,
 	return WARN;
 }
 
+/* The path of a role (malloc'd), or NULL when unset; the store has its default. */
+static char *role_path(const struct path_role *ro)
+{
+	const char *v = getenv(ro->name);
+
+	if (!strcmp(ro->name, "ENROOT_STORE_PATH"))
+		return cmd_store_dir();
+	return v && *v ? xstrdup(v) : NULL;
+}
+
 static void check_path(struct report *r, const struct path_role *ro)
 {
-	const char *path = getenv(ro->name);
+	char *path = role_path(ro);
 	const struct fstype *ft;
 	struct statvfs sv;
 	struct statfs sf;
@@ -564,7 +574,7 @@ static void check_path(struct report *r, const struct path_role *ro)
 	char *why = NULL, *hint = NULL, h[32], type[32];
 	enum status s;
 
-	if (!path || !*path) {
+	if (!path) {
 		if (!ro->optional)
 			add(r, ro->name, FAIL, "set it in enroot.conf", "not set");
 		return;
@@ -572,6 +582,7 @@ static void check_path(struct report *r, const struct path_role *ro)
 	if (stat(path, &st) < 0 || statvfs(path, &sv) < 0 || statfs(path, &sf) < 0) {
 		if (!ro->optional || errno != ENOENT)
 			check_missing_path(r, ro, path, errno);
+		free(path);
 		return;
 	}
 	ft = fstype_of(&sf);
@@ -588,6 +599,7 @@ static void check_path(struct report *r, const struct path_role *ro)
 	    why ? why : "");
 	free(why);
 	free(hint);
+	free(path);
 }
 
 /* --- Configuration files and hooks. */
@@ -761,42 +773,54 @@ static void check_credentials(struct report *r)
 /* --- Sizes. */
 
 static unsigned long long du_bytes, du_files;
+static struct stat du_skip; /* a directory left out (the store, in the cache) */
+static int du_skipped;
 
 static int du_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)path;
 	(void)ftw;
+	if (flag == FTW_D && st->st_dev == du_skip.st_dev && st->st_ino == du_skip.st_ino) {
+		du_skipped = 1;
+		return FTW_SKIP_SUBTREE;
+	}
 	if (flag == FTW_F) {
 		du_bytes += (unsigned long long)st->st_blocks * 512;
 		du_files++;
 	}
-	return 0;
+	return FTW_CONTINUE;
 }
 
-/* The size of the cache and of the store (issue 14's node image store: "no store" until
- * ENROOT_STORE_PATH exists). One line per storage place. */
+/* The size of the cache, and of the node image store ("no store" until its directory
+ * exists), each counted once: the store is left out of the cache it sits in by default. */
 static void check_sizes(struct report *r)
 {
-	static const struct {
-		const char *check, *name, *none;
-	} places[] = {
-	    {"cache size", "ENROOT_CACHE_PATH", "no cache"},
-	    {"store size", "ENROOT_STORE_PATH", "no store"},
-	};
-	char h[32];
+	char *paths[2] = {NULL, cmd_store_dir()}, h[32];
+	const char *check[2] = {"cache size", "store size"}, *none[2] = {"no cache", "no store"};
+	const char *cache = getenv("ENROOT_CACHE_PATH");
+	struct stat st[2];
+	int there[2];
 
-	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
-		const char *p = getenv(places[i].name);
-		struct stat st;
-		if (!p || !*p || stat(p, &st) < 0) {
-			add(r, places[i].check, OK, NULL, "%s", places[i].none);
+	paths[0] = cache && *cache ? xstrdup(cache) : NULL;
+	for (int i = 0; i < 2; i++)
+		there[i] = paths[i] && stat(paths[i], &st[i]) == 0;
+	for (int i = 0; i < 2; i++) {
+		if (!there[i]) {
+			add(r, check[i], OK, NULL, "%s", none[i]);
 			continue;
 		}
 		du_bytes = du_files = 0;
-		nftw(p, du_one, 32, FTW_PHYS | FTW_MOUNT);
-		add(r, places[i].check, OK, NULL, "%s: %s in %llu files", p,
-		    human(du_bytes, h, sizeof(h)), du_files);
+		du_skipped = 0;
+		memset(&du_skip, 0, sizeof(du_skip));
+		if (i == 0 && there[1])
+			du_skip = st[1];
+		nftw(paths[i], du_one, 32, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL);
+		add(r, check[i], OK, NULL, "%s: %s in %llu files%s", paths[i],
+		    human(du_bytes, h, sizeof(h)), du_files,
+		    du_skipped ? " (the store not counted)" : "");
 	}
+	free(paths[0]);
+	free(paths[1]);
 }
 
 /* --- Output. */
