@@ -58,6 +58,8 @@ static int clone_worker(void *arg)
 	if (copytree(c->src, c->dest, &st, &bad) < 0) {
 		msg_error("failed to copy: %s%s%s:", c->src, bad && *bad ? "/" : "",
 			  bad ? bad : "");
+		free(bad);
+		free(st.first_skipped);
 		return 1;
 	}
 	if (st.skipped)
