@@ -47,7 +47,6 @@ int cmd_is_squashfs(const char *path);
 char *cmd_container_path(const char *name);
 /* The node image store's directory: ENROOT_STORE_PATH, else ENROOT_CACHE_PATH/store
  * (malloc'd; dies when out of memory). */
-char *cmd_store_dir(void);
 /* An output file argument made absolute (its directory resolved); when it exists: die with
  * "File already exists", or remove it when force is set. */
 char *cmd_output_path(const char *arg, int force);

@@ -24,20 +24,6 @@ int cmd_forced(int flag)
 	return flag || config_enabled("ENROOT_FORCE_OVERRIDE");
 }
 
-char *cmd_store_dir(void)
-{
-	const char *v = getenv("ENROOT_STORE_PATH");
-	char *cache, *dir;
-
-	if (v && *v)
-		return xstrdup(v);
-	if (!(cache = config_path("ENROOT_CACHE_PATH")))
-		die("failed to allocate memory:");
-	dir = xasprintf("%s/store", cache);
-	free(cache);
-	return dir;
-}
-
 int cmd_is_image(const char *path)
 {
 	char *argv[] = {"unsquashfs", "-s", (char *)path, NULL};

@@ -32,6 +32,7 @@
 #include "base/opt.h"
 #include "base/xwrap.h"
 #include "cmd.h"
+#include "image/store.h"
 #include "runtime/fstab.h"
 
 const char cmd_doctor_usage[] =
@@ -560,7 +561,7 @@ static char *role_path(const struct path_role *ro)
 	const char *v = getenv(ro->name);
 
 	if (!strcmp(ro->name, "ENROOT_STORE_PATH"))
-		return cmd_store_dir();
+		return store_default_dir();
 	return v && *v ? xstrdup(v) : NULL;
 }
 
@@ -795,7 +796,7 @@ static int du_one(const char *path, const struct stat *st, int flag, struct FTW 
  * exists), each counted once: the store is left out of the cache it sits in by default. */
 static void check_sizes(struct report *r)
 {
-	char *paths[2] = {NULL, cmd_store_dir()}, h[32];
+	char *paths[2] = {NULL, store_default_dir()}, h[32];
 	const char *check[2] = {"cache size", "store size"}, *none[2] = {"no cache", "no store"};
 	const char *cache = getenv("ENROOT_CACHE_PATH");
 	struct stat st[2];
