@@ -17,6 +17,7 @@
 #include "base/config.h"
 #include "base/guard.h"
 #include "base/json.h"
+#include "base/mkdirs.h"
 #include "base/msg.h"
 #include "base/opt.h"
 #include "base/safepath.h"
@@ -43,26 +44,6 @@ const char import_usage[] =
     " Options:\n"
     "   -a, --arch    Architecture of the image (defaults to host architecture)\n"
     "   -o, --output  Name of the output image file (defaults to \"URI.sqsh\")\n";
-
-/* mkdir -p with mode 0755 for the settings' directories. */
-static int mkdirs(const char *path)
-{
-	char *copy, *p;
-	int rc = 0;
-
-	if (!(copy = strdup(path)))
-		return -1;
-	for (p = copy + 1; !rc && (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	if (!rc && mkdir(copy, 0755) < 0 && errno != EEXIST)
-		rc = -1;
-	free(copy);
-	return rc;
-}
 
 /* Wait for PID; 0 when it exited 0, else an error naming WHAT (unless QUIET: an applet that
  * already said why).  Returns the exit code. */
@@ -93,7 +74,8 @@ static int pull_into(const struct import_job *job, char *const sink[], int out_f
 	int p[2], code, status;
 	pid_t puller, writer;
 
-	if (!cache || mkdirs(cache) < 0) /* as enroot's mkdir -p, before the applets' 0700 */
+	if (!cache ||
+	    mkdirs(cache, 0755, NULL) < 0) /* as enroot's mkdir -p, before the applets' 0700 */
 		die("failed to create directory: %s:", cache ? cache : "ENROOT_CACHE_PATH");
 	free(cache);
 	if (!job->arch)
@@ -314,7 +296,7 @@ void import_job_init(struct import_job *job, const char *uri, const char *arch, 
 	job->engine = uri_engine(uri, &job->engine_image);
 	job->tty = isatty(STDERR_FILENO);
 	xsetenv("ENROOT_MSG_STYLE", "enroot"); /* the applets of the pipeline speak as enroot */
-	if (mkdirs(parent) < 0)
+	if (mkdirs(parent, 0755, NULL) < 0)
 		die("failed to create directory: %s:", parent);
 	job->tmpdir = xasprintf("%s/%s.XXXXXXXXXX", parent, prefix);
 	if ((job->tmpdir_lock = stale_mktemp(job->tmpdir, 1)) < 0)

@@ -17,6 +17,7 @@
 #include "base/applet.h"
 #include "base/child.h"
 #include "base/config.h"
+#include "base/mkdirs.h"
 #include "base/msg.h"
 #include "base/opt.h"
 #include "base/size.h"
@@ -63,15 +64,14 @@ static char *store_dir(void)
 /* mkdir -p for the store's parents (0755 as enroot makes its directories). */
 static void mkparents(const char *path)
 {
-	char *copy = xstrdup(path);
+	char *parent = xstrdup(path), *slash = strrchr(parent, '/'), *bad;
 
-	for (char *p = copy + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			die("failed to create directory: %s:", copy);
-		*p = '/';
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdirs(parent, 0755, &bad) < 0)
+			die("failed to create directory: %s:", bad);
 	}
-	free(copy);
+	free(parent);
 }
 
 static void open_store(struct store *s)

@@ -12,35 +12,13 @@
 #include <unistd.h>
 
 #include "base/io.h"
+#include "base/mkdirs.h"
 #include "base/sha256.h"
 #include "base/why.h"
 #include "registry/blobcache.h"
 #include "registry/registry.h"
 
 #define STALE_SECONDS 3600
-
-/* mkdir -p with mode 0700 for the missing components. */
-static int mkdirs(const char *path)
-{
-	char *p = strdup(path);
-
-	if (!p)
-		return -1;
-	for (char *s = p + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		if (!(*s = c))
-			break;
-	}
-	free(p);
-	return 0;
-}
 
 /* Remove the temporary NAME (<hex>.tmp.XXXXXX) when its writer is gone: older than
  * STALE_SECONDS (hung), or its digest's lock is free (a writer takes the lock before making
@@ -108,7 +86,7 @@ int blobcache_open(struct blobcache *c, const char *cache_path)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (mkdirs(c->dir) < 0 ||
+	if (mkdirs(c->dir, 0700, NULL) < 0 ||
 	    (c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		int saved = errno;
 		free(c->dir);
