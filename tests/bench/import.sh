@@ -205,7 +205,8 @@ elif id -u "${BENCH_PODMAN_USER:-enroot-test}" >/dev/null 2>&1; then
 	PD=$(mktemp -d /tmp/bench-podman.XXXXXX) && mkdir -p "$PD/xdg" && chmod 0700 "$PD/xdg" &&
 		chown -R "${BENCH_PODMAN_USER:-enroot-test}:" "$PD"
 	at_exit "rm -rf $PD"
-	PODMAN="runuser -u ${BENCH_PODMAN_USER:-enroot-test} -- env HOME=$PD XDG_RUNTIME_DIR=$PD/xdg podman"
+	# env -C: the bench runs in a 0700 scratch directory of root's, where podman cannot start.
+	PODMAN="runuser -u ${BENCH_PODMAN_USER:-enroot-test} -- env -C $PD HOME=$PD XDG_RUNTIME_DIR=$PD/xdg podman"
 else
 	podman_note="running as root and no unprivileged user for rootless podman (BENCH_PODMAN_USER)"
 fi
