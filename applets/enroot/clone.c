@@ -19,7 +19,6 @@
 #include "base/copytree.h"
 #include "base/guard.h"
 #include "base/msg.h"
-#include "base/opt.h"
 #include "base/stale.h"
 #include "base/xwrap.h"
 #include "cmd.h"
@@ -130,21 +129,10 @@ static int clone_container(const char *data, const char *from, const char *to)
 
 int cmd_clone(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	const char *data = getenv("ENROOT_DATA_PATH");
-	struct optparse p;
-	int o;
+	int i = cmd_operands(argc, argv, cmd_clone_usage, 2, 2);
 
-	opt_init(&p, argc, argv);
-	while ((o = opt_next(&p, opts)) != OPT_DONE) {
-		if (o == OPT_HELP)
-			usage_exit(cmd_clone_usage, 0);
-		opt_fail(&p, cmd_clone_usage);
-	}
-	if (argc - p.ind != 2)
-		usage_exit(cmd_clone_usage, 1);
-	for (int i = p.ind; i < argc; i++)
-		if (!cmd_valid_name(argv[i]))
-			die("Invalid argument: %s", argv[i]);
-	return clone_container(data, argv[p.ind], argv[p.ind + 1]);
+	for (int j = i; j < argc; j++)
+		if (!cmd_valid_name(argv[j]))
+			die("Invalid argument: %s", argv[j]);
+	return clone_container(getenv("ENROOT_DATA_PATH"), argv[i], argv[i + 1]);
 }

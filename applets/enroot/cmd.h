@@ -38,6 +38,9 @@ extern const char cmd_create_usage[], cmd_list_usage[], cmd_remove_usage[], cmd_
 /* Helpers shared by the commands (applets/enroot/common.c). */
 /* Is the boolean ENROOT_FORCE_OVERRIDE (or a -f flag) set? */
 int cmd_forced(int flag);
+/* Parse a command that has no options but --help: the index of its operands, after a usage
+ * error unless there are MIN to MAX of them (MAX -1: no limit). */
+int cmd_operands(int argc, char **argv, const char *usage, int min, int max);
 /* Does `unsquashfs -s` accept path (a regular file)? Sets errno (EACCES for an unreadable
  * file, EINVAL for a file that is not squashfs). */
 int cmd_is_image(const char *path);

@@ -12,6 +12,7 @@
 #include "base/child.h"
 #include "base/config.h"
 #include "base/msg.h"
+#include "base/opt.h"
 #include "base/rmtree.h"
 #include "base/xwrap.h"
 #include "registry/imageref.h"
@@ -22,6 +23,23 @@
 int cmd_forced(int flag)
 {
 	return flag || config_enabled("ENROOT_FORCE_OVERRIDE");
+}
+
+int cmd_operands(int argc, char **argv, const char *usage, int min, int max)
+{
+	static const struct opt opts[] = {{0}};
+	struct optparse p;
+	int o;
+
+	opt_init(&p, argc, argv);
+	while ((o = opt_next(&p, opts)) != OPT_DONE) {
+		if (o == OPT_HELP)
+			usage_exit(usage, 0);
+		opt_fail(&p, usage);
+	}
+	if (argc - p.ind < min || (max >= 0 && argc - p.ind > max))
+		usage_exit(usage, 1);
+	return p.ind;
 }
 
 int cmd_is_image(const char *path)

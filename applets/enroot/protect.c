@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "base/msg.h"
-#include "base/opt.h"
 #include "base/xwrap.h"
 #include "cmd.h"
 
@@ -106,19 +105,7 @@ static int unprotect_one(const char *name)
 
 static int run(int argc, char **argv, const char *usage, int (*one)(const char *))
 {
-	static const struct opt opts[] = {{0}};
-	struct optparse p;
-	int o;
-
-	opt_init(&p, argc, argv);
-	while ((o = opt_next(&p, opts)) != OPT_DONE) {
-		if (o == OPT_HELP)
-			usage_exit(usage, 0);
-		opt_fail(&p, usage);
-	}
-	if (p.ind >= argc)
-		usage_exit(usage, 1);
-	for (int i = p.ind; i < argc; i++)
+	for (int i = cmd_operands(argc, argv, usage, 1, -1); i < argc; i++)
 		if (one(argv[i]))
 			return 1;
 	return 0;

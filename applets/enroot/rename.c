@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "base/msg.h"
-#include "base/opt.h"
 #include "base/xwrap.h"
 #include "cmd.h"
 
@@ -72,21 +71,10 @@ static int rename_container(const char *data, const char *from, const char *to)
 
 int cmd_rename(int argc, char **argv)
 {
-	static const struct opt opts[] = {{0}};
-	const char *data = getenv("ENROOT_DATA_PATH");
-	struct optparse p;
-	int o;
+	int i = cmd_operands(argc, argv, cmd_rename_usage, 2, 2);
 
-	opt_init(&p, argc, argv);
-	while ((o = opt_next(&p, opts)) != OPT_DONE) {
-		if (o == OPT_HELP)
-			usage_exit(cmd_rename_usage, 0);
-		opt_fail(&p, cmd_rename_usage);
-	}
-	if (argc - p.ind != 2)
-		usage_exit(cmd_rename_usage, 1);
-	for (int i = p.ind; i < argc; i++)
-		if (!cmd_valid_name(argv[i]))
-			die("Invalid argument: %s", argv[i]);
-	return rename_container(data, argv[p.ind], argv[p.ind + 1]);
+	for (int j = i; j < argc; j++)
+		if (!cmd_valid_name(argv[j]))
+			die("Invalid argument: %s", argv[j]);
+	return rename_container(getenv("ENROOT_DATA_PATH"), argv[i], argv[i + 1]);
 }
