@@ -97,22 +97,28 @@ install: all
 	install -m 0644 man/*.1 $(DESTDIR)$(mandir)/man1/
 	install -m 0644 scripts/bundle.sh $(DESTDIR)$(libexecdir)/enroot/bundle.sh
 	@cd etc && find . -type d | while read -r d; do \
+		case $$d in ./share*|./bash-completion*) continue ;; esac; \
 		install -d -m 0755 "$(DESTDIR)$(sysconfdir)/enroot/$$d"; done
 	@cd etc && find . -type f | while read -r f; do \
-		case $$f in ./share/*) continue ;; esac; \
+		case $$f in ./share/*|./bash-completion/*) continue ;; esac; \
 		if [ -x "$$f" ]; then m=0755; else m=0644; fi; \
 		install -m $$m "$$f" "$(DESTDIR)$(sysconfdir)/enroot/$$f"; done
 	@if [ -d etc/share ]; then cd etc/share && find . -type f | while read -r f; do \
 		install -d "$(DESTDIR)$(datadir)/enroot/$$(dirname $$f)"; \
 		if [ -x "$$f" ]; then m=0755; else m=0644; fi; \
 		install -m $$m "$$f" "$(DESTDIR)$(datadir)/enroot/$$f"; done; fi
-	rm -rf $(DESTDIR)$(sysconfdir)/enroot/share
+	install -d $(DESTDIR)$(datadir)/bash-completion/completions
+	install -m 0644 etc/bash-completion/enroot $(DESTDIR)$(datadir)/bash-completion/completions/enroot
+	@for a in $$($(B)/bin/enroot --applets); do [ "$$a" = enroot ] || \
+		ln -sfn enroot $(DESTDIR)$(datadir)/bash-completion/completions/$$a; done
 
 uninstall:
 	@if [ -x $(DESTDIR)$(bindir)/enroot ]; then \
 		for a in $$($(DESTDIR)$(bindir)/enroot --applets); do \
-		[ "$$a" = enroot ] || rm -f $(DESTDIR)$(bindir)/$$a; \
+		[ "$$a" = enroot ] || rm -f $(DESTDIR)$(bindir)/$$a \
+			$(DESTDIR)$(datadir)/bash-completion/completions/$$a; \
 		done; fi
+	rm -f $(DESTDIR)$(datadir)/bash-completion/completions/enroot
 	rm -f $(DESTDIR)$(bindir)/enroot $(DESTDIR)$(libexecdir)/enroot/bundle.sh
 	rmdir $(DESTDIR)$(libexecdir)/enroot 2>/dev/null || true
 	@for m in man/*.1; do rm -f $(DESTDIR)$(mandir)/man1/$$(basename $$m); done
