@@ -212,6 +212,21 @@ static int open_src(int dfd, const char *name, const struct stat *s, int flags, 
 	return fd;
 }
 
+/* Close what open_src opened and the copy's descriptor DFD (if any), and give the source its
+ * mode back when open_src lent it one; errno is kept for the caller's result. */
+static void close_src(int sdir, const char *name, const struct stat *s, int restore, int sfd,
+		      int dfd)
+{
+	int saved = errno;
+
+	if (restore)
+		mode_back(sdir, name, s->st_mode);
+	close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+	errno = saved;
+}
+
 /* --- File data. */
 
 /* Copy [off, end) of sfd to the same offsets of dfd: in the kernel, else through a buffer. */
@@ -291,13 +306,7 @@ static int copy_file(struct walk *w, int sdir, int ddir, const char *name, const
 		w->st->reflinked += (unsigned long long)cloned;
 		rc = 0;
 	}
-	int saved = errno;
-	if (restore)
-		mode_back(sdir, name, s->st_mode);
-	close(sfd);
-	if (dfd >= 0)
-		close(dfd);
-	errno = saved;
+	close_src(sdir, name, s, restore, sfd, dfd);
 	return rc;
 }
 
@@ -318,13 +327,7 @@ static int copy_subdir(struct walk *w, int sdir, int ddir, const char *name, con
 	    copy_dir(w, sfd, dfd) == 0 && copy_xattrs(sfd, dfd) == 0 &&
 	    set_dir_meta(w, dfd, s) == 0)
 		rc = 0;
-	int saved = errno;
-	if (restore)
-		mode_back(sdir, name, s->st_mode);
-	close(sfd);
-	if (dfd >= 0)
-		close(dfd);
-	errno = saved;
+	close_src(sdir, name, s, restore, sfd, dfd);
 	return rc;
 }
 
