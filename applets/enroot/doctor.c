@@ -93,17 +93,11 @@ static int read_long(const char *path, long *v)
 /* The full path of prog on PATH (malloc'd), or NULL. */
 static char *which(const char *prog)
 {
-	const char *path = getenv("PATH");
+	char *c = child_which(prog);
 
-	for (const char *p = path ? path : ""; *p;) {
-		size_t n = strcspn(p, ":");
-		char *c = xasprintf("%.*s/%s", (int)n, p, prog);
-		if (n && access(c, X_OK) == 0)
-			return c;
-		free(c);
-		p += n + (p[n] == ':');
-	}
-	return NULL;
+	if (!c && errno == ENOMEM)
+		die("failed to allocate memory:");
+	return c;
 }
 
 static const char *human(unsigned long long b, char *out, size_t size)

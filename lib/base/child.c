@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,4 +92,24 @@ int child_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return 1;
+}
+
+char *child_which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *c;
+
+	for (const char *p = path ? path : ""; *p;) {
+		size_t n = strcspn(p, ":");
+		if (n) {
+			if (asprintf(&c, "%.*s/%s", (int)n, p, prog) < 0)
+				return NULL;
+			if (access(c, X_OK) == 0)
+				return c;
+			free(c);
+		}
+		p += n + (p[n] == ':');
+	}
+	errno = ENOENT;
+	return NULL;
 }

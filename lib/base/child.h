@@ -26,6 +26,10 @@ int child_wait(pid_t pid);
 /* The exit code a shell would report for a wait status: the code, or 128+signal. */
 int child_code(int status);
 
+/* The path of PROG in a $PATH directory where it is executable (malloc'd), or NULL (errno
+ * ENOENT, or ENOMEM). */
+char *child_which(const char *prog);
+
 #define CHILD_DEVNULL ((struct buf *)1)
 
 #endif

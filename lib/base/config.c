@@ -388,18 +388,11 @@ const char *config_home_dir(void)
 /* Is prog an executable file in a $PATH directory? */
 static int on_path(const char *prog)
 {
-	const char *path = getenv("PATH");
-	char buf[4096];
+	char *p = child_which(prog);
+	int found = p != NULL;
 
-	for (const char *p = path ? path : ""; *p;) {
-		size_t n = strcspn(p, ":");
-		if (n &&
-		    snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
-			return 1;
-		p += n + (p[n] == ':');
-	}
-	return 0;
+	free(p);
+	return found;
 }
 
 /* The path settings of §2.3 and where their defaults come from: $XDG (else HOME/FALLBACK, or
