@@ -34,6 +34,7 @@
 #include "cmd.h"
 #include "image/store.h"
 #include "runtime/fstab.h"
+#include "runtime/userns.h"
 
 const char cmd_doctor_usage[] =
     "Usage: enroot doctor [options]\n"
@@ -122,19 +123,9 @@ struct probe {
 	int err[NPROBE]; /* 0 worked, an errno, or -1 when not tried */
 };
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = io_write_all(fd, s, strlen(s));
-	close(fd);
-	return rc;
-}
-
-/* 1. unshare a user and a mount namespace, 2. map our uid and gid to themselves (setgroups
- * denied first, user_namespaces(7)), 3. make / private and mount a tmpfs on /tmp,
+/* 1.+2. the user namespace as unsharens makes it (userns_create_user: uid and gid mapped to
+ * themselves, setgroups denied, ambient capabilities) and a mount namespace in it, 3. make /
+ * private and mount a tmpfs on /tmp,
  * 4. mount an overlay there, 5. mount FUSE on an opened /dev/fuse (no daemon needed for
  * mount(2) to succeed; the kernel's INIT request is never answered). Everything dies with
  * the child's namespaces. */
@@ -142,23 +133,12 @@ static void probe_child(int out)
 {
 	struct probe p = {{-1, -1, -1, -1}};
 	unsigned uid = (unsigned)geteuid(), gid = (unsigned)getegid(); /* unmapped after unshare */
-	char map[64], opts[128];
+	char opts[128];
 	int fuse;
 
 	alarm(10);
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-		p.err[P_USERNS] = errno;
-		goto out;
-	}
-	snprintf(map, sizeof(map), "%u %u 1", uid, uid);
-	/* setgroups is missing before Linux 3.19; then the gid_map write needs no deny. */
-	(void)write_str("/proc/self/setgroups", "deny");
-	if (write_str("/proc/self/uid_map", map) < 0) {
-		p.err[P_USERNS] = errno;
-		goto out;
-	}
-	snprintf(map, sizeof(map), "%u %u 1", gid, gid);
-	if (write_str("/proc/self/gid_map", map) < 0) {
+	if (userns_create_user(USERNS_USER) != USERNS_OK ||
+	    userns_unshare(USERNS_USER | USERNS_MOUNT) != USERNS_OK) {
 		p.err[P_USERNS] = errno;
 		goto out;
 	}
@@ -215,7 +195,7 @@ static void run_probe(struct probe *p)
 }
 
 /* Why an unprivileged user namespace cannot be made, from the sysctls that forbid it. */
-static const char *userns_hint(int err)
+static const char *sysctl_hint(int err)
 {
 	long v;
 
@@ -259,7 +239,7 @@ static void check_userns(struct report *r, const struct probe *p)
 		    "the probe process did not report (Linux %s)", k);
 	else if (e)
 		add(r, "user namespaces", FAIL,
-		    apparmor_restricts() ? apparmor_hint : userns_hint(e),
+		    apparmor_restricts() ? apparmor_hint : sysctl_hint(e),
 		    "cannot create one: %s (Linux %s)", strerror(e), k);
 	else if (m)
 		add(r, "user namespaces", FAIL,
