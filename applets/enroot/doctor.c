@@ -28,6 +28,7 @@
 #include "base/child.h"
 #include "base/config.h"
 #include "base/io.h"
+#include "base/json.h"
 #include "base/msg.h"
 #include "base/opt.h"
 #include "base/xwrap.h"
@@ -802,37 +803,24 @@ static void check_sizes(struct report *r)
 
 static const char *const status_word[] = {"ok", "warn", "fail"};
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct report *r)
 {
-	putchar('[');
-	for (size_t i = 0; i < r->n; i++) {
-		printf("%s\n  {\"check\": ", i ? "," : "");
-		json_str(r->v[i].check);
-		printf(", \"status\": \"%s\", \"detail\": ", status_word[r->v[i].status]);
-		json_str(r->v[i].detail);
-		printf(", \"hint\": ");
-		if (r->v[i].hint)
-			json_str(r->v[i].hint);
-		else
-			printf("null");
-		putchar('}');
+	struct buf o = {0};
+	int rc = buf_addc(&o, '[');
+
+	for (size_t i = 0; !rc && i < r->n; i++) {
+		const struct result *v = &r->v[i];
+		rc = buf_printf(&o, "%s\n  {\"check\": ", i ? "," : "") ||
+		     json_write_string(&o, v->check) ||
+		     buf_printf(&o, ", \"status\": \"%s\", \"detail\": ", status_word[v->status]) ||
+		     json_write_string(&o, v->detail) || buf_adds(&o, ", \"hint\": ") ||
+		     (v->hint ? json_write_string(&o, v->hint) : buf_adds(&o, "null")) ||
+		     buf_addc(&o, '}');
 	}
-	printf("\n]\n");
+	if (rc || buf_adds(&o, "\n]\n"))
+		die("failed to allocate memory:");
+	fwrite(o.data, 1, o.len, stdout);
+	buf_free(&o);
 }
 
 /* "STATUS  CHECK  detail", the check names aligned, each hint on a line under its detail. */
